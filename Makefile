@@ -1,0 +1,41 @@
+# The two commands: `make reproduce` and `make test`. Both set up .venv on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SNAKEMAKE := $(VENV)/bin/snakemake
+CORES ?= 2
+SCALE ?= default
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export DVC_NO_ANALYTICS := 1
+export PYTHONHASHSEED := 0
+
+.PHONY: setup reproduce test smoke verify report lint dry-run clean-smoke
+
+$(VENV)/.installed: envs/requirements.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r envs/requirements.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+reproduce: setup
+	$(SNAKEMAKE) --cores $(CORES) --config scale=$(SCALE)
+
+smoke: setup
+	$(SNAKEMAKE) --cores $(CORES) --config scale=smoke
+
+verify: setup
+	$(SNAKEMAKE) --cores $(CORES) --config scale=$(SCALE) verify
+
+report: setup
+	$(SNAKEMAKE) --cores 1 --config scale=$(SCALE) --report results/report.html
+
+lint: setup
+	$(SNAKEMAKE) --lint
+
+dry-run: setup
+	$(SNAKEMAKE) -n --config scale=$(SCALE)
+
+test: setup
+	$(PY) -m pytest

@@ -1,0 +1,30 @@
+# paperdag: regenerate the key results of seven ML papers and check their claims.
+#   snakemake --cores 2                       # default scale (CPU laptop)
+#   snakemake --cores 2 --config scale=smoke  # seconds, for tests
+#   snakemake --workflow-profile profiles/slurm --config scale=paper
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+
+
+for _paper in config["papers"]:
+
+    include: f"workflow/rules/{_paper}.smk"
+
+
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        scorecard=f"{RESULTS}/CLAIMS.md",

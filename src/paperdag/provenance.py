@@ -1,0 +1,64 @@
+"""What was run, where and how: written as provenance.json beside every run's metrics."""
+from __future__ import annotations
+
+import platform
+import resource
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+TRACKED_PACKAGES = ("torch", "lightning", "geomloss", "numpy", "scipy", "pandas", "snakemake", "paperdag")
+
+
+def git_state(cwd: Path | None = None) -> dict[str, Any]:
+    """The current commit and whether the work tree differs from it."""
+    def run(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+    try:
+        commit = run("rev-parse", "HEAD")
+        dirty = bool(run("status", "--porcelain", "--untracked-files=no"))
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": dirty}
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def device_description() -> dict[str, Any]:
+    info: dict[str, Any] = {"platform": platform.platform(), "python": sys.version.split()[0]}
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        info["torch_threads"] = torch.get_num_threads()
+        if torch.cuda.is_available():
+            info["cuda_device"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def provenance_record(*, config_hash: str, seed: int | None, wall_time_s: float, extra: dict | None = None) -> dict:
+    record = {
+        "git": git_state(),
+        "config_hash": config_hash,
+        "seed": seed,
+        "packages": package_versions(),
+        "device": device_description(),
+        "wall_time_s": round(wall_time_s, 3),
+        "peak_memory_mb": round(peak_memory_mb(), 1),
+    }
+    record.update(extra or {})
+    return record

@@ -1,0 +1,149 @@
+"""Run one stage of one paper: the bridge between a Snakemake job and the library.
+
+Every paper exposes `paperdag.papers.<paper>.stages.<stage>(job)`; the rules call it
+through `workflow/scripts/stage.py`, and the same script runs it by hand:
+
+    python workflow/scripts/stage.py monge_gap train --scale smoke benchmark=gaussian method=mlp
+
+Outside Snakemake the job's settings, inputs and outputs come from the paper's `spec`
+module, exactly as the rules compute them.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import logging
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from paperdag.config import config_hash, load_config, resolve_paper
+from paperdag.registry import paper_spec
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def results_root(scale: str) -> str:
+    """Where a scale writes: `results/` for default, `results/<scale>/` otherwise."""
+    return "results" if scale == "default" else f"results/{scale}"
+
+
+@dataclass
+class Job:
+    """Everything a stage function needs; nothing Snakemake-specific."""
+
+    paper: str
+    stage: str
+    scale: str
+    cfg: dict[str, Any]
+    wildcards: dict[str, str] = field(default_factory=dict)
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    log: str | None = None
+    threads: int = 1
+    resources: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        parts = [self.paper, self.stage] + [f"{k}={v}" for k, v in sorted(self.wildcards.items())]
+        return " ".join(parts)
+
+    @property
+    def config_hash(self) -> str:
+        return config_hash(self.cfg)
+
+    def checkpoint_dir(self) -> Path:
+        """Outside the declared outputs, so Snakemake's clean-up of a failed job keeps it."""
+        tag = "-".join(f"{k}={v}" for k, v in sorted(self.wildcards.items())) or "all"
+        return Path(results_root(self.scale)) / ".ckpt" / self.paper / self.stage / tag
+
+
+@contextlib.contextmanager
+def _logging_to(path: str | None) -> Iterator[None]:
+    root = logging.getLogger()
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    log_file = None
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        log_file = open(path, "a")
+        handlers.append(logging.StreamHandler(log_file))
+    for h in handlers:
+        h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(h)
+    root.setLevel(logging.INFO)
+    try:
+        if log_file:
+            with contextlib.redirect_stdout(log_file):
+                yield
+        else:
+            yield
+    finally:
+        for h in handlers:
+            root.removeHandler(h)
+        if log_file:
+            log_file.close()
+
+
+def run_job(job: Job) -> None:
+    """Call the stage function, logging its start, end, wall time and any error."""
+    stages = importlib.import_module(f"paperdag.papers.{job.paper}.stages")
+    stage_fn = getattr(stages, job.stage)
+    log = logging.getLogger("paperdag")
+    with _logging_to(job.log):
+        log.info("start %s (scale=%s, threads=%d)", job.label, job.scale, job.threads)
+        start = time.perf_counter()
+        try:
+            stage_fn(job)
+        except Exception:
+            log.error("failed %s\n%s", job.label, traceback.format_exc())
+            raise
+        log.info("done %s in %.1f s", job.label, time.perf_counter() - start)
+
+
+def job_from_snakemake(smk: Any) -> Job:
+    """Build a Job from the `snakemake` object that Snakemake injects into scripts."""
+    return Job(
+        paper=smk.params.paper,
+        stage=smk.params.stage,
+        scale=smk.config["scale"],
+        cfg=dict(smk.params.cfg),
+        wildcards=dict(smk.wildcards.items()),
+        inputs=[str(p) for p in smk.input],
+        outputs=[str(p) for p in smk.output],
+        log=str(smk.log[0]) if len(smk.log) else None,
+        threads=int(smk.threads),
+        resources={k: v for k, v in smk.resources.items() if not k.startswith("_")},
+    )
+
+
+def job_from_spec(paper: str, stage: str, scale: str, wildcards: dict[str, str], config_path: Path) -> Job:
+    """Build the same Job the rules would build, from config.yaml and the paper's spec."""
+    config = load_config(config_path, PROJECT_ROOT / "workflow" / "schemas", {"scale": scale})
+    cfg = resolve_paper(config, paper)
+    spec = paper_spec(paper)
+    root = f"{results_root(scale)}/{paper}"
+    fill = lambda pats: [p.format(**wildcards) for p in pats]  # noqa: E731
+    return Job(
+        paper=paper, stage=stage, scale=scale,
+        cfg=spec.job_config(cfg, stage, wildcards),
+        wildcards=wildcards,
+        inputs=[f"{root}/{p}" for p in fill(spec.inputs(cfg, stage, wildcards))],
+        outputs=[f"{root}/{p}" for p in fill(spec.outputs(cfg, stage))],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paper")
+    parser.add_argument("stage")
+    parser.add_argument("wildcards", nargs="*", help="key=value pairs naming the job")
+    parser.add_argument("--scale", default="smoke")
+    parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yaml")
+    args = parser.parse_args(argv)
+    wildcards = dict(w.split("=", 1) for w in args.wildcards)
+    run_job(job_from_spec(args.paper, args.stage, args.scale, wildcards, args.config))
+    return 0

@@ -1,0 +1,146 @@
+"""The one training loop: Lightning around a batched task, with resume and divergence checks.
+
+A *task* is an `nn.Module` that holds a whole batch of models (the seeds, and sibling
+methods, of one setting) and returns one loss per model from `training_loss(step)`.
+Minibatches must be drawn from `paperdag.seeding.step_generator(seed, step)`, so that a
+run resumed from its last checkpoint continues exactly as the uninterrupted run would.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+
+class DivergenceError(RuntimeError):
+    """A loss became NaN or infinite; the message names the runs and the step."""
+
+
+class BatchedTask(Protocol):
+    def training_loss(self, step: int) -> torch.Tensor: ...  # shape (n_models,)
+    def configure_optimizer(self) -> torch.optim.Optimizer: ...
+
+
+class AcceleratorError(RuntimeError):
+    """Paper scale asked for a GPU that is not there."""
+
+
+def choose_accelerator(want_gpu: bool, allow_cpu: bool) -> str:
+    """'gpu' when asked and present; 'cpu' when not asked, or when explicitly allowed."""
+    if not want_gpu:
+        return "cpu"
+    if torch.cuda.is_available():
+        return "gpu"
+    if allow_cpu:
+        log.warning("no GPU visible; running on CPU because allow_cpu is set")
+        return "cpu"
+    raise AcceleratorError("this job declares a GPU but none is visible; set allow_cpu: true in config.yaml to run on CPU")
+
+
+def _lightning():
+    import lightning as L  # imported lazily: it costs seconds
+
+    return L
+
+
+class _StepIndex(torch.utils.data.Dataset):
+    """A dataset of step numbers: the task samples its own minibatches."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __getitem__(self, i: int) -> int:
+        return i
+
+
+def _make_module(task: nn.Module, label: str, run_labels: Sequence[str], log_every: int):
+    L = _lightning()
+
+    class LitTask(L.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.task = task
+            self.loss_history: list[tuple[int, list[float]]] = []
+
+        def training_step(self, batch, batch_idx):
+            step = int(self.global_step)
+            losses = self.task.training_loss(step)
+            finite = torch.isfinite(losses.detach())
+            if not bool(finite.all()):
+                bad = [f"{run_labels[i]} (loss {losses[i].item()})" for i in range(len(losses)) if not finite[i]]
+                raise DivergenceError(f"{label}: loss became non-finite at step {step} for: {', '.join(bad)}")
+            if step % log_every == 0:
+                values = [round(v, 6) for v in losses.detach().cpu().tolist()]
+                self.loss_history.append((step, values))
+                log.info("%s step %d losses %s", label, step, values)
+            return losses.sum()
+
+        def configure_optimizers(self):
+            return self.task.configure_optimizer()
+
+    return LitTask()
+
+
+def _checkpoint_callback(ckpt_path: Path, every: int):
+    L = _lightning()
+
+    class AtomicLastCheckpoint(L.Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            if trainer.global_step % every == 0:
+                tmp = ckpt_path.with_suffix(".tmp")
+                trainer.save_checkpoint(tmp)
+                os.replace(tmp, ckpt_path)
+
+    return AtomicLastCheckpoint()
+
+
+def fit(
+    task: nn.Module,
+    *,
+    steps: int,
+    label: str,
+    run_labels: Sequence[str],
+    checkpoint_dir: Path | None = None,
+    checkpoint_every: int = 250,
+    accelerator: str = "cpu",
+    log_every: int = 100,
+) -> list[tuple[int, list[float]]]:
+    """Train `task` for `steps` optimiser steps; resume from `checkpoint_dir/last.ckpt` if present.
+
+    Returns the logged (step, per-model losses) history of this process.
+    """
+    L = _lightning()
+    module = _make_module(task, label, run_labels, log_every)
+    callbacks = []
+    resume = None
+    if checkpoint_dir is not None:
+        checkpoint_dir = Path(checkpoint_dir)
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        ckpt = checkpoint_dir / "last.ckpt"
+        callbacks.append(_checkpoint_callback(ckpt, checkpoint_every))
+        if ckpt.exists():
+            resume = str(ckpt)
+            log.info("%s: resuming from %s", label, ckpt)
+    plugins = []
+    if "SLURM_JOB_ID" in os.environ:
+        from lightning.pytorch.plugins.environments import SLURMEnvironment
+
+        plugins.append(SLURMEnvironment(auto_requeue=False))  # Snakemake owns retries
+    trainer = L.Trainer(
+        max_steps=steps, max_epochs=-1, accelerator=accelerator, devices=1, logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        num_sanity_val_steps=0, deterministic=True, callbacks=callbacks, plugins=plugins or None,
+    )
+    loader = torch.utils.data.DataLoader(_StepIndex(steps), batch_size=None, shuffle=False)
+    trainer.fit(module, loader, ckpt_path=resume, weights_only=True) if resume else trainer.fit(module, loader)
+    task.to("cpu")
+    return module.loss_history

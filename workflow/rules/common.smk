@@ -1,0 +1,95 @@
+# Shared helpers: config validation, paths, input/param functions and resources.
+# Everything a rule needs from config goes through a function here.
+import sys
+from pathlib import Path
+
+from paperdag.config import ConfigError, resolve_paper, validate_config
+from paperdag.registry import library_sources, paper_spec
+from paperdag.stage import results_root
+
+try:
+    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas")
+except ConfigError as err:
+    sys.exit(f"paperdag: {err}")
+
+SCALE = config["scale"]
+RESULTS = results_root(SCALE)
+PAPERS = list(config["papers"])
+
+
+wildcard_constraints:
+    seed=r"\d+",
+    method=r"[A-Za-z0-9_.]+",
+
+
+def paper_cfg(paper):
+    """The settings of `paper` at the current scale."""
+    return resolve_paper(config, paper)
+
+
+def paper_dir(paper):
+    return f"{RESULTS}/{paper}"
+
+
+def stage_outputs(paper, stage):
+    """Output patterns of a stage (wildcards left in), as the paper's spec declares them."""
+    spec = paper_spec(paper)
+    return [f"{paper_dir(paper)}/{p}" for p in spec.outputs(paper_cfg(paper), stage)]
+
+
+def stage_params(paper, stage):
+    """Param function: only the settings this job depends on (so only it reruns when they change)."""
+
+    def params(wildcards):
+        return paper_spec(paper).job_config(paper_cfg(paper), stage, dict(wildcards))
+
+    return params
+
+
+def stage_inputs(paper, stage):
+    """Input function: the stage's data inputs plus every library file it imports."""
+
+    def inputs(wildcards):
+        spec = paper_spec(paper)
+        data = [f"{paper_dir(paper)}/{p}" for p in spec.inputs(paper_cfg(paper), stage, dict(wildcards))]
+        code = library_sources(f"paperdag.papers.{paper}.stages", "paperdag.stage")
+        return {"data": data, "code": list(code)}
+
+    return inputs
+
+
+def log_file(paper, stage, tag=""):
+    return f"{RESULTS}/logs/{paper}/{stage}{tag}.log"
+
+
+def benchmark_file(paper, stage, tag=""):
+    return f"{RESULTS}/benchmarks/{paper}/{stage}{tag}.tsv"
+
+
+def all_claims():
+    return [f"{paper_dir(p)}/claims.json" for p in PAPERS]
+
+
+# Resources by scale, in one place. Heavy (training/evaluation) jobs use these;
+# light jobs (downloads, tables, figures, claims) are localrules.
+RESOURCES = {
+    "smoke": {"threads": 1, "mem_mb": 2000, "runtime": 10, "gpu": 0},
+    "default": {"threads": 1, "mem_mb": 4000, "runtime": 60, "gpu": 0},
+    "paper": {"threads": 8, "mem_mb": 32000, "runtime": 720, "gpu": 1},
+}
+
+
+def heavy_threads(wildcards):
+    return RESOURCES[SCALE]["threads"]
+
+
+def heavy_mem_mb(wildcards, attempt):
+    return RESOURCES[SCALE]["mem_mb"] * attempt
+
+
+def heavy_runtime(wildcards, attempt):
+    return RESOURCES[SCALE]["runtime"] * attempt
+
+
+def heavy_gpus(wildcards):
+    return RESOURCES[SCALE]["gpu"]

@@ -1,0 +1,26 @@
+# Cross-paper products: the scorecard and the verify target.
+
+
+localrules:
+    scorecard,
+    verify,
+
+
+rule scorecard:
+    input:
+        claims=all_claims(),
+    output:
+        report(f"{RESULTS}/CLAIMS.md", caption="../report/scorecard.rst", category="Scorecard"),
+    log:
+        log_file("all", "scorecard"),
+    script:
+        "../scripts/scorecard.py"
+
+
+rule verify:
+    input:
+        claims=all_claims(),
+    log:
+        log_file("all", "verify"),
+    script:
+        "../scripts/verify.py"
