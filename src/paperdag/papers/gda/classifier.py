@@ -1,0 +1,54 @@
+"""The digits classifier: K one-hidden-layer MLPs trained as one batched model on real + generated data.
+
+Stand-in for the paper's ResNet-18 on CIFAR-10 (protocol §2.2): cross-entropy, minibatches
+drawn uniformly from the union of real and generated samples (the paper concatenates and
+shuffles them). Every model takes the same number of Adam steps. The hidden layer of a
+model trained on the whole real pool also serves as the feature space of the Fréchet distance.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from paperdag.nn import BatchedMLP
+from paperdag.papers.gda.digits import N_CLASSES
+from paperdag.papers.gda.pools import PoolSampler
+from paperdag.seeding import step_generator
+
+
+class BatchedClassifier(nn.Module):
+    """K MLP classifiers [D, hidden, 10]; model k learns from pool k of `sampler`."""
+
+    def __init__(self, sampler: PoolSampler, init_seeds: Sequence[int], *, hidden: int, batch: int, lr: float,
+                 weight_decay: float, seed: int) -> None:
+        super().__init__()
+        self.sampler, self.batch, self.lr, self.weight_decay, self.seed = sampler, batch, lr, weight_decay, seed
+        self.net = BatchedMLP(init_seeds, [sampler.x.shape[1], hidden, N_CLASSES])
+
+    def training_loss(self, step: int) -> torch.Tensor:
+        x, y = self.sampler.sample(self.batch, step_generator(self.seed, step))
+        logits = self.net(x)
+        return F.cross_entropy(logits.transpose(1, 2), y, reduction="none").mean(dim=1)
+
+    def configure_optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+
+    @torch.no_grad()
+    def hidden(self, k: int, x: torch.Tensor) -> torch.Tensor:
+        """Hidden-layer activations of model k, (N, hidden)."""
+        first = self.net.layers[0]
+        return torch.relu(x @ first.weight[k] + first.bias[k])
+
+    @torch.no_grad()
+    def logits(self, k: int, x: torch.Tensor) -> torch.Tensor:
+        last = self.net.layers[1]
+        return self.hidden(k, x) @ last.weight[k] + last.bias[k]
+
+    @torch.no_grad()
+    def evaluate(self, k: int, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+        """(accuracy, mean cross-entropy) of model k on (x, y)."""
+        logits = self.logits(k, x)
+        return float((logits.argmax(1) == y).float().mean()), float(F.cross_entropy(logits, y))

@@ -1,0 +1,117 @@
+"""Class-conditional generators fitted on the m real digits: a conditional GAN and a class Gaussian.
+
+* `ConditionalGAN`: K conditional GANs trained as one batched model. The hyperparameters are
+  the paper's cDCGAN ones (`main_train_CDCGAN.py`: Adam 2e-4, β₁ 0.5, batch 64, BCE, z = 100,
+  one-hot labels); the networks are MLPs rather than the DCGAN convolutions, a CPU-scale
+  deviation for 8×8 and 28×28 digits. Updates alternate: even steps train the discriminator
+  on real vs detached fakes, odd steps train the generator through a frozen copy of the
+  discriminator's weights (non-saturating loss). One Adam holds both parameter sets; the
+  side without gradients is skipped by Adam, so each step updates one network only.
+* `ClassGaussian`: per-class mean and Ledoit-Wolf-shrunk covariance in pixel space, the
+  "simpler conditional density model" (no gradient training), clipped to [0, 1] when sampled.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call
+
+from paperdag.nn import BatchedMLP
+from paperdag.papers.gda.digits import N_CLASSES
+from paperdag.papers.gda.pools import PoolSampler
+from paperdag.seeding import step_generator
+
+
+def _leaky(x: torch.Tensor) -> torch.Tensor:
+    return F.leaky_relu(x, 0.2)
+
+
+def balanced_class_labels(n: int) -> np.ndarray:
+    """0, 1, …, 9, 0, 1, …: every prefix whose length is a multiple of 10 is class-balanced."""
+    return np.arange(n) % N_CLASSES
+
+
+class ConditionalGAN(nn.Module):
+    """K MLP conditional GANs, model k trained on pool k of `sampler`."""
+
+    def __init__(self, sampler: PoolSampler, init_seeds: Sequence[int], *, z_dim: int, hidden: int, batch: int,
+                 lr: float, beta1: float, seed: int) -> None:
+        super().__init__()
+        self.sampler, self.z_dim, self.batch, self.lr, self.beta1, self.seed = sampler, z_dim, batch, lr, beta1, seed
+        data_dim = sampler.x.shape[1]
+        self.G = BatchedMLP(init_seeds, [z_dim + N_CLASSES, hidden, hidden, data_dim], activation=_leaky)
+        self.D = BatchedMLP([s + 500_009 for s in init_seeds], [data_dim + N_CLASSES, hidden, hidden, 1], activation=_leaky)
+
+    @property
+    def n_models(self) -> int:
+        return self.G.n_models
+
+    def generate(self, labels: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """Images (K, n, D) in [0, 1] for labels (K, n)."""
+        z = torch.randn((*labels.shape, self.z_dim), generator=gen)
+        return torch.sigmoid(self.G(torch.cat([z, F.one_hot(labels, N_CLASSES).float()], dim=-1)))
+
+    def _critic(self, x: torch.Tensor, y: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        inp = torch.cat([x, F.one_hot(y, N_CLASSES).float()], dim=-1)
+        return self.D(inp) if params is None else functional_call(self.D, params, (inp,))
+
+    def training_loss(self, step: int) -> torch.Tensor:
+        gen = step_generator(self.seed, step)
+        fake_y = torch.randint(0, N_CLASSES, (self.n_models, self.batch), generator=gen)
+        if step % 2 == 0:  # discriminator step: real → 1, detached fake → 0
+            x, y = self.sampler.sample(self.batch, gen)
+            with torch.no_grad():
+                fake = self.generate(fake_y, gen)
+            real_logit, fake_logit = self._critic(x, y), self._critic(fake, fake_y)
+            loss = (F.binary_cross_entropy_with_logits(real_logit, torch.ones_like(real_logit), reduction="none")
+                    + F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit), reduction="none"))
+        else:  # generator step through the frozen discriminator: fake → 1
+            frozen = {k: v.detach() for k, v in self.D.named_parameters()}
+            logit = self._critic(self.generate(fake_y, gen), fake_y, frozen)
+            loss = F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit), reduction="none")
+        return loss.mean(dim=(1, 2))
+
+    def configure_optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.lr, betas=(self.beta1, 0.999))
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int) -> np.ndarray:
+        """n class-balanced images per model, (K, n, D), with labels `balanced_class_labels(n)`."""
+        gen = torch.Generator().manual_seed(seed)
+        labels = torch.as_tensor(balanced_class_labels(n)).expand(self.n_models, n)
+        return self.generate(labels, gen).numpy()
+
+
+@dataclass(frozen=True)
+class ClassGaussian:
+    """Per-class Gaussians N(μ_c, Σ_c) with Σ_c the Ledoit-Wolf shrinkage estimate."""
+
+    means: np.ndarray  # (10, D)
+    chols: np.ndarray  # (10, D, D) Cholesky factors of Σ_c
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray) -> "ClassGaussian":
+        from sklearn.covariance import ledoit_wolf
+
+        means, chols = [], []
+        for c in range(N_CLASSES):
+            xc = x[y == c].astype(np.float64)
+            cov, _ = ledoit_wolf(xc)
+            means.append(xc.mean(axis=0))
+            chols.append(np.linalg.cholesky(cov + 1e-9 * np.eye(x.shape[1])))
+        return cls(np.stack(means), np.stack(chols))
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n class-balanced images (labels `balanced_class_labels(n)`), clipped to [0, 1]."""
+        labels = balanced_class_labels(n)
+        z = rng.standard_normal((n, self.means.shape[1]))
+        x = np.empty_like(z)
+        for c in range(N_CLASSES):
+            rows = labels == c
+            x[rows] = self.means[c] + z[rows] @ self.chols[c].T
+        return np.clip(x, 0.0, 1.0).astype(np.float32)
