@@ -1,0 +1,121 @@
+"""The CS-IB stages: `download` (paper scale), `train` (one batched job per dataset), `report`."""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from paperdag.io import read_json, write_json
+from paperdag.papers.cs_ib import spec
+from paperdag.papers.cs_ib.data import load_task, split_and_standardize
+from paperdag.papers.cs_ib.task import IBRegressionTask, RunSpec
+from paperdag.runs import write_run
+from paperdag.seeding import seed_everything
+from paperdag.stage import Job
+from paperdag.training import choose_accelerator, fit
+
+log = logging.getLogger(__name__)
+_OPTION_KEYS = ("h", "eta", "logvar_t", "lambda_y", "sigma")
+
+
+def download(job: Job) -> None:
+    """Fetch each file of one paper-scale dataset (sha256-checked) and write its manifest."""
+    from paperdag.data import download as fetch
+
+    manifest_path = Path(job.outputs[0])
+    files = {}
+    for name, f in job.cfg["files"].items():
+        if not f.get("sha256"):
+            raise RuntimeError(f"cs_ib/{job.cfg['dataset']}: no sha256 recorded for {f['url']}; download it once on a "
+                               "networked machine, check it, and record its sha256 in config.yaml")
+        dest = manifest_path.parent / f.get("filename", name)
+        fetch(f["url"], dest, f["sha256"])
+        files[name] = dest.name
+    write_json(manifest_path, {"dataset": job.cfg["dataset"], "files": files})
+
+
+def _files(job: Job) -> dict[str, Path] | None:
+    manifests = [p for p in job.inputs if p.endswith("manifest.json")]  # inputs also list library sources
+    if not manifests:
+        return None
+    manifest = Path(manifests[0])
+    return {k: manifest.parent / v for k, v in read_json(manifest)["files"].items()}
+
+
+def _run_specs(cfg: dict) -> list[RunSpec]:
+    out = []
+    for method, beta, seed in spec.run_list(cfg):
+        m = cfg["methods"][method]
+        opts = tuple(sorted((k, m[k]) for k in _OPTION_KEYS if k in m))
+        out.append(RunSpec(method=method, kind=m["kind"], beta=beta, seed=seed, options=opts))
+    return out
+
+
+def train(job: Job) -> None:
+    """Train every (method, β, seed) run of one dataset as one batched model; one metrics.json per run."""
+    t0 = time.perf_counter()
+    cfg, src = job.cfg, job.cfg["source"]
+    seed_everything(min(cfg["seeds"]), threads=job.threads)
+    x, y, image_shape = load_task({**src, "data_seed": cfg["data"]["split_seed"]}, _files(job))
+    split = split_and_standardize(x, y, split_seed=cfg["data"]["split_seed"], mode=cfg["data"]["standardize"],
+                                  standardize_y=cfg["data"]["standardize_y"], image_shape=image_shape)
+    runs = _run_specs(cfg)
+    est, net, tr = cfg["estimator"], cfg["network"], cfg["training"]
+    task = IBRegressionTask(split, runs, epochs=tr["epochs"], batch=tr["batch"], lr=tr["lr"], sigma=est["sigma"],
+                            row_weight=est["row_weight"], median_scale=est["median_scale"], k=net["k"],
+                            hidden=net["hidden"], backbone=src.get("backbone", "mlp"))
+    accelerator = choose_accelerator(cfg["device"]["gpu"], cfg["device"]["allow_cpu"] or getattr(job, "allow_cpu", False))
+    labels = [f"{r.method}/beta{spec.beta_tag(r.beta)}/seed{r.seed}" for r in runs]
+    log.info("%s: %d runs, n_train=%d, %d steps/epoch", job.label, len(runs), task.n_train, task.steps_per_epoch)
+    history = fit(task, steps=tr["epochs"] * task.steps_per_epoch, label=job.label, run_labels=labels,
+                  checkpoint_dir=job.checkpoint_dir() / job.config_hash, checkpoint_every=tr["checkpoint_every"],
+                  accelerator=accelerator, log_every=task.steps_per_epoch)
+    task.to("cuda" if accelerator == "gpu" else "cpu")
+    task.evaluate_epoch()          # the last epoch
+    task.restore_best()            # every later number is of the best-validation weights
+    test_rmse, test_mae = task.errors(task.x_test, task.y_test)
+    val_rmse, _ = task.errors(task.x_val, task.y_val)
+    train_rmse, _ = task.errors(task.x_train, task.y_train)
+    eps = [float(e) for e in cfg["evaluation"]["fgsm_eps"]]
+    fgsm = task.fgsm_rmse(eps, task.x_test, task.y_test)
+    var_y = float(task.y_train.var())
+    ixt_tr, iyt_tr = task.information_plane(task.x_train, task.y_train, var_y)
+    ixt_te, iyt_te = task.information_plane(task.x_test, task.y_test, var_y)
+    last_losses = history[-1][1] if history else [math.nan] * len(runs)
+    logged_finite = all(np.isfinite(v).all() for _, v in history)
+    out_by_run = dict(zip(spec.run_files(cfg, cfg["dataset"]), job.outputs))
+    for i, r in enumerate(runs):
+        rel = spec.RUN.format(dataset=cfg["dataset"], method=r.method, beta=spec.beta_tag(r.beta), seed=r.seed)
+        metrics = {
+            "paper": "cs_ib", "dataset": cfg["dataset"], "dataset_label": src["label"], "stand_in_for": src.get("stand_in_for", ""),
+            "method": r.method, "kind": r.kind, "beta": r.beta, "seed": r.seed,
+            "n_train": len(split.y_train), "n_val": len(split.y_val), "n_test": len(split.y_test),
+            "epochs": tr["epochs"], "best_epoch": int(task.best_epoch[i]),
+            "test_rmse": float(test_rmse[i]), "test_mae": float(test_mae[i]), "val_rmse": float(val_rmse[i]),
+            "train_rmse": float(train_rmse[i]),
+            "test_rmse_best_over_epochs_official": float(task.best_test_over_epochs[i]),
+            "val_rmse_curve": task.val_curve[:, i].tolist(), "test_rmse_curve": task.test_curve[:, i].tolist(),
+            "fgsm_eps": eps, "fgsm_rmse": fgsm[:, i].tolist(),
+            "fgsm_auc": float(np.trapezoid(fgsm[:, i], eps)) if len(eps) > 1 else float("nan"),
+            "ixt_norm_train": float(ixt_tr[i]), "iyt_bits_train": float(iyt_tr[i]),
+            "ixt_norm_test": float(ixt_te[i]), "iyt_bits_test": float(iyt_te[i]),
+            "final_train_loss": float(last_losses[i]), "losses_finite": bool(logged_finite),
+            "selection": "best validation epoch", "standardize": cfg["data"]["standardize"],
+        }
+        write_run(out_by_run[rel], metrics, config_hash=job.config_hash, seed=r.seed, started=t0)
+
+
+def report(job: Job) -> None:
+    """Tables, figures and claims.json from every run's metrics."""
+    from paperdag.aggregate import report_paper
+    from paperdag.papers.cs_ib.claims import build_claims
+    from paperdag.papers.cs_ib.summary import summarize
+
+    claims_path = Path(job.outputs[0])
+    report_paper(paper="cs_ib", scale=job.scale, metrics_files=[p for p in job.inputs if p.endswith("metrics.json")], claims=build_claims(job.cfg),
+                 claims_path=claims_path, summarize=lambda runs, d: summarize(runs, d, job.cfg),
+                 paper_dir=claims_path.parent)
+

@@ -1,0 +1,244 @@
+"""One training job: every (method, β, seed) run of one dataset as a single batched task.
+
+Losses (y standardised, MSE-based baselines as in the protocol §2.10):
+- `mse`: ‖y − ŷ‖².
+- `vib`: MSE + β·KL(N(μ, σ²) ‖ N(0, I)), t = μ + σ ε sampled in training (σ² = e^{enc_logvar}).
+- `nib`: MSE + β·h(Î_XT), t = μ + N(0, e^{logvar_t}) in training, h ∈ {identity, squared, exp}.
+- `hsic`: MSE + β·nHSIC(x, t) − λ_y·nHSIC(y, t) (HSIC bottleneck / HBaR).
+- `cs_ib`: CS_Div(x, y, ŷ) + β·CS_QMI_normalized(x, t), t deterministic (official code).
+
+Minibatches: each seed reshuffles the training set every epoch (a permutation drawn from
+`step_generator(seed, epoch)`), and all methods with the same seed see the same batches, so
+runs with one seed differ only by their loss. After every epoch the task evaluates validation
+and test RMSE and keeps, per model, the weights of its best-validation epoch (buffers, so a
+resumed job continues exactly). The official code's test-selected "best RMSE over epochs" is
+tracked too, and reported in its own clearly named column.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from paperdag.papers.cs_ib.baselines import hsic_normalized, nib_h, nib_kde_mi, vib_kl
+from paperdag.papers.cs_ib.data import Split
+from paperdag.papers.cs_ib.estimators import cs_divergence, cs_qmi
+from paperdag.papers.cs_ib.model import BottleneckNet
+from paperdag.seeding import step_generator
+
+KINDS = ("mse", "vib", "nib", "hsic", "cs_ib")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run inside a batched job."""
+
+    method: str               # config key, e.g. "nib_exp"
+    kind: str                 # one of KINDS
+    beta: float
+    seed: int
+    options: tuple = field(default_factory=tuple)  # sorted (key, value) pairs: h, eta, lambda_y, sigma, logvar_t
+
+    def opt(self, key: str, default: Any = None) -> Any:
+        return dict(self.options).get(key, default)
+
+
+def _linear_subset(layer: nn.Module, h: torch.Tensor, gi: torch.Tensor) -> torch.Tensor:
+    """Apply only the models `gi` of a `BatchedLinear` to h (len(gi), N, d_in)."""
+    return torch.baddbmm(layer.bias[gi], h, layer.weight[gi])
+
+
+class IBRegressionTask(nn.Module):
+    """All runs of one dataset; `training_loss(step)` returns one loss per run (model)."""
+
+    def __init__(self, split: Split, runs: Sequence[RunSpec], *, epochs: int, batch: int, lr: float,
+                 sigma: float | str, row_weight: str, median_scale: float, k: int = 128, hidden: int = 128,
+                 backbone: str = "mlp") -> None:
+        super().__init__()
+        self.runs = list(runs)
+        self.epochs, self.batch, self.lr = epochs, batch, lr
+        self.sigma, self.row_weight, self.median_scale = sigma, row_weight, median_scale
+        self.y_std = split.y_std
+        self.net = BottleneckNet([r.seed for r in runs], split.x_train.shape[1], k=k, hidden=hidden, backbone=backbone,
+                                 image_shape=split.image_shape)
+        for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+            self.register_buffer(name, torch.as_tensor(getattr(split, name)), persistent=False)
+        self.n_train = len(split.y_train)
+        self.steps_per_epoch = math.ceil(self.n_train / batch)
+        seeds = sorted({r.seed for r in runs})
+        self.seeds = seeds
+        self.register_buffer("seed_index", torch.tensor([seeds.index(r.seed) for r in runs]), persistent=False)
+        self.groups = self._groups()
+        m = len(runs)
+        self.register_buffer("best_val", torch.full((m,), math.inf))
+        self.register_buffer("best_epoch", torch.zeros(m, dtype=torch.long))
+        self.register_buffer("best_test_over_epochs", torch.full((m,), math.inf))
+        self.register_buffer("epochs_evaluated", torch.zeros((), dtype=torch.long))
+        self.register_buffer("val_curve", torch.full((epochs, m), math.nan))
+        self.register_buffer("test_curve", torch.full((epochs, m), math.nan))
+        for name, p in self.net.named_parameters():
+            self.register_buffer("best__" + name.replace(".", "__"), p.detach().clone())
+
+    # ------------------------------------------------------------------ setup
+    def _groups(self) -> list[tuple[str, tuple, torch.Tensor, torch.Tensor]]:
+        """(kind, options, model indices, betas) for each distinct loss."""
+        keyed: dict[tuple[str, tuple], list[int]] = {}
+        for i, r in enumerate(self.runs):
+            if r.kind not in KINDS:
+                raise ValueError(f"unknown method kind {r.kind!r} for {r.method}")
+            keyed.setdefault((r.kind, r.options), []).append(i)
+        return [(kind, opts, torch.tensor(idx), torch.tensor([self.runs[i].beta for i in idx], dtype=torch.float32))
+                for (kind, opts), idx in keyed.items()]
+
+    def configure_optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.net.parameters(), lr=self.lr)
+
+    # ------------------------------------------------------------------ training
+    def _batch_indices(self, step: int) -> torch.Tensor:
+        """(n_seeds, B) training indices: slice `step` of this epoch's permutation, per seed."""
+        epoch, within = divmod(step, self.steps_per_epoch)
+        rows = []
+        for s in self.seeds:
+            perm = torch.randperm(self.n_train, generator=step_generator(s, epoch, stream=1))
+            rows.append(perm[within * self.batch:(within + 1) * self.batch])
+        return torch.stack(rows).to(self.x_train.device)
+
+    def _noise(self, shape: torch.Size, step: int) -> torch.Tensor:
+        gens = [step_generator(s, step, stream=2) for s in self.seeds]
+        eps = torch.stack([torch.randn(shape[1:], generator=g) for g in gens]).to(self.x_train.device)
+        return eps[self.seed_index]
+
+    def training_loss(self, step: int) -> torch.Tensor:
+        epoch, within = divmod(step, self.steps_per_epoch)
+        if within == 0 and epoch > int(self.epochs_evaluated):
+            self.evaluate_epoch()
+        idx = self._batch_indices(step)[self.seed_index]                  # (M, B)
+        x, y = self.x_train[idx], self.y_train[idx]
+        h = self.net.encoder(self.net.features(x))
+        mean = self.net.enc_mean(h)
+        eps = self._noise(mean.shape, step)
+        losses = torch.zeros(len(self.runs), device=x.device)
+        for kind, opts_t, gi, beta in self.groups:
+            gi, beta = gi.to(x.device), beta.to(x.device)
+            # the VIB variance head is evaluated only for the VIB models (it is unused by the others)
+            logvar = _linear_subset(self.net.enc_logvar, h[gi], gi) if kind == "vib" else None
+            losses = losses.index_copy(0, gi, self._loss(kind, dict(opts_t), beta, x[gi], y[gi], mean[gi], logvar, eps[gi], gi))
+        return losses
+
+    def _loss(self, kind: str, opts: dict[str, Any], beta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
+              mean: torch.Tensor, logvar: torch.Tensor | None, eps: torch.Tensor, gi: torch.Tensor) -> torch.Tensor:
+        if kind == "vib":
+            std = torch.exp(0.5 * logvar)
+            t = mean + std * eps
+        elif kind == "nib":
+            t = mean + math.exp(0.5 * opts.get("logvar_t", -1.0)) * eps
+        else:
+            t = mean
+        y_hat = self._decode_subset(t, gi)
+        mse = ((y_hat - y) ** 2).mean(-1)
+        if kind == "mse":
+            return mse
+        if kind == "vib":
+            return mse + beta * vib_kl(mean, std)
+        if kind == "nib":
+            i_xt = nib_kde_mi(mean, opts.get("logvar_t", -1.0))
+            return mse + beta * nib_h(i_xt, opts.get("h", "identity"), opts.get("eta", 1.0))
+        if kind == "hsic":
+            s = opts.get("sigma", 1.0)
+            return mse + beta * hsic_normalized(x, t, s) - opts.get("lambda_y", 0.0) * hsic_normalized(y, t, s)
+        # cs_ib
+        div = cs_divergence(x, y, y_hat, self.sigma, row_weight=self.row_weight, median_scale=self.median_scale)
+        return div + beta * cs_qmi(x, t, self.sigma, normalized=True, median_scale=self.median_scale)
+
+    def _decode_subset(self, t: torch.Tensor, gi: torch.Tensor) -> torch.Tensor:
+        """Decode with only the decoder weights of models `gi`."""
+        h = t
+        layers = self.net.decoder.layers
+        for j, layer in enumerate(layers):
+            h = _linear_subset(layer, h, gi)
+            if j < len(layers) - 1:
+                h = self.net.decoder.activation(h)
+        return h.squeeze(-1)
+
+    # ------------------------------------------------------------------ evaluation
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
+        """ŷ (standardised units) of every model on x (N, D): (M, N), deterministic t."""
+        outs = []
+        for i in range(0, len(x), chunk):
+            xb = x[i:i + chunk].unsqueeze(0).expand(len(self.runs), -1, -1)
+            outs.append(self.net(xb)[1])
+        return torch.cat(outs, dim=1)
+
+    def errors(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(RMSE, MAE) per model, in target units (standardisation undone)."""
+        diff = (self.predict(x) - y) * self.y_std
+        return diff.pow(2).mean(-1).sqrt(), diff.abs().mean(-1)
+
+    @torch.no_grad()
+    def evaluate_epoch(self) -> None:
+        """After an epoch: record val/test RMSE, keep best-validation weights per model."""
+        e = int(self.epochs_evaluated)
+        if e >= self.epochs:
+            return
+        val, _ = self.errors(self.x_val, self.y_val)
+        test, _ = self.errors(self.x_test, self.y_test)
+        self.val_curve[e], self.test_curve[e] = val, test
+        better = val < self.best_val
+        self.best_val.copy_(torch.where(better, val, self.best_val))
+        self.best_epoch.copy_(torch.where(better, torch.full_like(self.best_epoch, e + 1), self.best_epoch))
+        self.best_test_over_epochs.copy_(torch.minimum(self.best_test_over_epochs, test))
+        for name, p in self.net.named_parameters():
+            buf = getattr(self, "best__" + name.replace(".", "__"))
+            mask = self._model_mask(better, p)
+            buf.copy_(torch.where(mask, p.detach(), buf))
+        self.epochs_evaluated.fill_(e + 1)
+
+    def _model_mask(self, better: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        """Broadcast a per-model mask onto a parameter (model axis first, or grouped-conv channels)."""
+        m = len(self.runs)
+        if p.shape[0] == m:
+            return better.view(m, *([1] * (p.dim() - 1)))
+        per = p.shape[0] // m  # grouped conv: M·out channels
+        return better.repeat_interleave(per).view(-1, *([1] * (p.dim() - 1)))
+
+    @torch.no_grad()
+    def restore_best(self) -> None:
+        for name, p in self.net.named_parameters():
+            p.copy_(getattr(self, "best__" + name.replace(".", "__")))
+
+    def fgsm_rmse(self, eps_grid: Sequence[float], x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+        """Test RMSE (target units) under FGSM on the MSE loss, per ε: (len(eps), M).
+
+        The loss is a sum of per-sample terms, so one gradient of the summed loss gives every
+        sample's own FGSM direction, as the official batch-1 attack does.
+        """
+        m = len(self.runs)
+        xb = x.unsqueeze(0).expand(m, -1, -1).clone().requires_grad_(True)
+        with torch.enable_grad():
+            loss = ((self.net(xb)[1] - y) ** 2).sum()
+            (grad,) = torch.autograd.grad(loss, xb)
+        out = []
+        with torch.no_grad():
+            for e in eps_grid:
+                pred = self.net(xb.detach() + e * grad.sign())[1]
+                out.append(((pred - y) * self.y_std).pow(2).mean(-1).sqrt())
+        return torch.stack(out).cpu().numpy()
+
+    @torch.no_grad()
+    def information_plane(self, x: torch.Tensor, y: torch.Tensor, var_y: float) -> tuple[np.ndarray, np.ndarray]:
+        """(normalised I_CS(X;T), I(Y;T) = ½ log₂(Var Y / MSE)) per model, averaged over batches of `batch`."""
+        ixt, iyt, n = [], [], 0
+        for i in range(0, len(x), self.batch):
+            xb = x[i:i + self.batch].unsqueeze(0).expand(len(self.runs), -1, -1)
+            if xb.shape[1] < 2:
+                continue
+            t, y_hat = self.net(xb)
+            ixt.append(cs_qmi(xb, t, self.sigma, normalized=True, median_scale=self.median_scale))
+            mse = ((y_hat - y[i:i + self.batch]) ** 2).mean(-1)
+            iyt.append(0.5 * torch.log2(var_y / mse))
+        return torch.stack(ixt).mean(0).cpu().numpy(), torch.stack(iyt).mean(0).cpu().numpy()
