@@ -1,0 +1,155 @@
+"""A batched decoder-only transformer LM: many small GPTs with the same shape, trained as one.
+
+Recipe (Wortsman et al. 2023 / NanoDO style, as the protocol infers it; *unverified for this
+paper*): pre-LayerNorm blocks, LayerNorm on queries and keys (per head, over the head
+dimension, one gain shared by the heads), no biases anywhere (LayerNorms have gains only),
+GELU MLP of width 4D, learned positional embeddings, untied input and output embeddings.
+
+Every weight carries a leading model axis M; linear maps are `paperdag.nn.BatchedLinear`
+(bias-free, PyTorch's default uniform init from each model's own seed), so models that
+share a seed start from identical weights whatever else is in the batch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from paperdag.nn import BatchedLinear
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    vocab: int
+    context: int
+    width: int
+    layers: int
+    head_dim: int = 16
+
+    @property
+    def heads(self) -> int:
+        return self.width // self.head_dim
+
+
+def _embedding(seeds: Sequence[int], rows: int, width: int, salt: int) -> nn.Parameter:
+    """Per-model N(0, 1) embeddings (PyTorch's nn.Embedding init), seeded per model."""
+    out = []
+    for s in seeds:
+        gen = torch.Generator().manual_seed(s * 7_919 + 3_000 + salt)
+        out.append(torch.randn(rows, width, generator=gen))
+    return nn.Parameter(torch.stack(out))
+
+
+def _layer_norm(x: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
+    """Bias-free LayerNorm over the last axis; `gain` broadcasts over everything but the model axis."""
+    return F.layer_norm(x, x.shape[-1:]) * gain
+
+
+class Block(nn.Module):
+    """One pre-LN block: x + Attn(LN(x)), then x + MLP(LN(x)); qk-LayerNorm inside attention."""
+
+    def __init__(self, seeds: Sequence[int], cfg: GPTConfig, index: int) -> None:
+        super().__init__()
+        M, D, hd = len(seeds), cfg.width, cfg.head_dim
+        base = 10 * index
+        self.cfg = cfg
+        self.ln1 = nn.Parameter(torch.ones(M, 1, D))
+        self.ln2 = nn.Parameter(torch.ones(M, 1, D))
+        self.q_ln = nn.Parameter(torch.ones(M, 1, 1, 1, hd))
+        self.k_ln = nn.Parameter(torch.ones(M, 1, 1, 1, hd))
+        self.qkv = BatchedLinear(seeds, D, 3 * D, bias=False, layer=base + 1)
+        self.proj = BatchedLinear(seeds, D, D, bias=False, layer=base + 2)
+        self.fc = BatchedLinear(seeds, D, 4 * D, bias=False, layer=base + 3)
+        self.fc_out = BatchedLinear(seeds, 4 * D, D, bias=False, layer=base + 4)
+
+    def forward(self, x: torch.Tensor, batch: int) -> torch.Tensor:
+        """x: (M, B·T, D) → (M, B·T, D)."""
+        M, N, D = x.shape
+        T, H, hd = N // batch, self.cfg.heads, self.cfg.head_dim
+        qkv = self.qkv(_layer_norm(x, self.ln1)).view(M, batch, T, 3, H, hd)
+        q = _layer_norm(qkv[:, :, :, 0], self.q_ln)  # (M, B, T, H, hd)
+        k = _layer_norm(qkv[:, :, :, 1], self.k_ln)
+        v = qkv[:, :, :, 2]
+        q, k, v = (t.transpose(2, 3).reshape(M * batch, H, T, hd) for t in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        y = y.view(M, batch, H, T, hd).transpose(2, 3).reshape(M, N, D)
+        x = x + self.proj(y)
+        return x + self.fc_out(F.gelu(self.fc(_layer_norm(x, self.ln2))))
+
+
+class BatchedGPT(nn.Module):
+    """M decoder-only LMs; `forward(tokens (M, B, T)) → logits (M, B, T, V)`."""
+
+    def __init__(self, seeds: Sequence[int], cfg: GPTConfig) -> None:
+        super().__init__()
+        if cfg.width % cfg.head_dim:
+            raise ValueError(f"width {cfg.width} is not a multiple of the head dimension {cfg.head_dim}")
+        self.cfg = cfg
+        M = len(seeds)
+        self.tok_emb = _embedding(seeds, cfg.vocab, cfg.width, salt=0)
+        self.pos_emb = _embedding(seeds, cfg.context, cfg.width, salt=1)
+        self.blocks = nn.ModuleList(Block(seeds, cfg, i) for i in range(cfg.layers))
+        self.ln_f = nn.Parameter(torch.ones(M, 1, cfg.width))
+        self.head = BatchedLinear(seeds, cfg.width, cfg.vocab, bias=False, layer=999)
+
+    @property
+    def n_models(self) -> int:
+        return self.tok_emb.shape[0]
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        M, B, T = tokens.shape
+        rows = torch.arange(M).view(M, 1, 1)
+        x = (self.tok_emb[rows, tokens] + self.pos_emb[:, None, :T]).reshape(M, B * T, -1)
+        for block in self.blocks:
+            x = block(x, B)
+        return self.head(_layer_norm(x, self.ln_f)).view(M, B, T, -1)
+
+
+def lm_losses(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-model mean cross-entropy (nats/token) and mean squared log-partition (for the z-loss)."""
+    M, V = logits.shape[0], logits.shape[-1]
+    ce = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), reduction="none").view(M, -1).mean(1)
+    z2 = torch.logsumexp(logits, dim=-1).pow(2).reshape(M, -1).mean(1)
+    return ce, z2
+
+
+def n_params(cfg: GPTConfig) -> int:
+    """All parameters of one model (embeddings and gains included): the 'tokens per parameter' denominator."""
+    D, L = cfg.width, cfg.layers
+    per_block = 12 * D * D + 2 * D + 2 * cfg.head_dim
+    return cfg.vocab * D + cfg.context * D + L * per_block + D + D * cfg.vocab
+
+
+def matmul_params(cfg: GPTConfig) -> int:
+    """Parameters used in matrix multiplies (blocks and output head; embedding lookups are not)."""
+    return cfg.layers * 12 * cfg.width**2 + cfg.width * cfg.vocab
+
+
+def train_flops_per_token(cfg: GPTConfig) -> float:
+    """Model FLOPs per trained token, PaLM's MFU convention: 6·N_matmul + 12·L·D·T.
+
+    6N counts forward (2N) and backward (4N) matmuls; 12·L·D·T the attention scores and
+    weighted values (2·2·L·T·D forward, times 3 for training), with the full T×T matrix.
+    """
+    return 6.0 * matmul_params(cfg) + 12.0 * cfg.layers * cfg.width * cfg.context
+
+
+def matmul_peak_flops(threads: int, size: int = 384, seconds: float = 0.4) -> float:
+    """Measured float32 matmul peak (FLOP/s) of this process's threads: best of repeated n×n products."""
+    import time
+
+    torch.set_num_threads(threads)
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    best, spent = 0.0, 0.0
+    while spent < seconds:
+        t0 = time.perf_counter()
+        for _ in range(8):
+            a @ b
+        dt = time.perf_counter() - t0
+        spent += dt
+        best = max(best, 8 * 2 * size**3 / dt)
+    return best
+

@@ -1,0 +1,121 @@
+"""The scaling-wisdom jobs, where they write, and the settings each depends on (light: no torch).
+
+Work comes in *units*, each one batched ensemble (one metrics.json per run):
+* `sweep/<source>/<width>`: learning-rate grid × seeds, one-pass;
+* `crossover/<width>`: constant η* vs η*·D_min/D × seeds (η* tuned on `sweep/<src>/<D_min>`);
+* `batch`: batch sizes at a fixed token budget and LR (tuned on the sweep at that width);
+* `reg/<source>/<regime>`: coupled L2 and decoupled weight decay, one-pass or multi-epoch
+  (LR tuned on the one-pass sweep of that source at the regularisation width).
+Units are packed into training jobs by the config's `jobs:` mapping, because every process
+pays ~10–20 s of imports: smoke runs everything in one job, default balances two cores.
+A job that needs a tuning sweep from another job takes that job's runs as inputs; inside a
+job, sweeps run first. The rules make one rule per job (stage name `train/<job>`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+SWEEP = "runs/sweep/{source}/d{width}/lr{lr}/seed{seed}/metrics.json"
+CROSS = "runs/crossover/d{width}/{rule}/seed{seed}/metrics.json"
+BATCH = "runs/batch/b{batch}/seed{seed}/metrics.json"
+REG = "runs/reg/{source}/{regime}/{method}/seed{seed}/metrics.json"
+RULES = ("const", "scaled")
+REGIMES = ("one_pass", "multi_epoch")
+TABLES = ("sources", "lr_sweep", "lr_optimum", "crossover", "batch", "regularization", "gap", "throughput")
+FIGURES = ("crossover", "lr_sweep", "batch", "regularization")
+
+
+def lr_tag(lr: float) -> str:
+    return f"{lr:.3g}"
+
+
+def reg_methods(cfg: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Regulariser settings by name: coupled L2 (`l2_<λ>`, λ = 0 is the baseline) and decoupled `wd_<x>`."""
+    reg = cfg["reg"]
+    out = {f"l2_{lr_tag(v)}": {"l2": float(v), "wd": 0.0} for v in reg["l2"]}
+    out.update({f"wd_{lr_tag(v)}": {"l2": 0.0, "wd": float(v)} for v in reg["wd"]})
+    return out
+
+
+def unit_files(cfg: dict[str, Any], unit: str) -> list[str]:
+    """The run files one unit writes, in the order its stage function trains them."""
+    kind, *args = unit.split("/")
+    seeds = cfg["seeds"]
+    if kind == "sweep":
+        source, width = args
+        return [SWEEP.format(source=source, width=width, lr=lr_tag(lr), seed=s) for lr in cfg["lr_grid"] for s in seeds]
+    if kind == "crossover":
+        return [CROSS.format(width=args[0], rule=r, seed=s) for r in RULES for s in seeds]
+    if kind == "batch":
+        return [BATCH.format(batch=b, seed=s) for b in cfg["batch"]["batches"] for s in seeds]
+    if kind == "reg":
+        source, regime = args
+        return [REG.format(source=source, regime=regime, method=m, seed=s) for m in reg_methods(cfg) for s in seeds]
+    raise KeyError(f"unknown unit '{unit}'")
+
+
+def tuning_unit(cfg: dict[str, Any], unit: str) -> str | None:
+    """The sweep unit whose validation optimum sets a unit's learning rate (None for sweeps)."""
+    kind, *args = unit.split("/")
+    if kind == "sweep":
+        return None
+    if kind == "crossover":
+        return f"sweep/{cfg['crossover']['source']}/{min(cfg['crossover']['widths'])}"
+    if kind == "batch":
+        return f"sweep/{cfg['batch']['source']}/{cfg['batch']['width']}"
+    if kind == "reg":
+        return f"sweep/{args[0]}/{cfg['reg']['width']}"
+    raise KeyError(unit)
+
+
+def _job(stage: str) -> str:
+    if not stage.startswith("train/"):
+        raise KeyError(stage)
+    return stage.split("/", 1)[1]
+
+
+def train_jobs(cfg: dict[str, Any]) -> list[str]:
+    return list(cfg["jobs"])
+
+
+def groups(cfg: dict[str, Any], stage: str) -> list[dict[str, str]]:
+    return [{}]  # one rule per job, no wildcards
+
+
+def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
+    if stage == "report":
+        return (["claims.json"] + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")]
+                + [f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")])
+    return [f for u in cfg["jobs"][_job(stage)] for f in unit_files(cfg, u)]
+
+
+def inputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
+    if stage == "report":
+        return [f for units in cfg["jobs"].values() for u in units for f in unit_files(cfg, u)]
+    units = cfg["jobs"][_job(stage)]
+    needed = {tuning_unit(cfg, u) for u in units} - set(units) - {None}
+    return [f for u in sorted(needed) for f in unit_files(cfg, u)]
+
+
+def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> dict[str, Any]:
+    """Only what the job reads, so a change reruns only the jobs it affects."""
+    if stage == "report":
+        return {"claims": cfg["claims"], "claims_source": cfg["claims_source"], "sources": sorted(cfg["sources"]),
+                "crossover": cfg["crossover"], "batch": cfg["batch"], "reg": cfg["reg"]}
+    units = cfg["jobs"][_job(stage)]
+    sources = {u.split("/")[1] for u in units if u.startswith(("sweep/", "reg/"))}
+    if any(u.startswith("crossover/") for u in units):
+        sources.add(cfg["crossover"]["source"])
+    if "batch" in units:
+        sources.add(cfg["batch"]["source"])
+    out = {k: cfg[k] for k in ("vocab", "arch", "train", "seeds", "n_eval_seqs", "lr_grid")}
+    out.update(job=_job(stage), units=units, sources={s: cfg["sources"][s] for s in sorted(sources)},
+               tuning={u: tuning_unit(cfg, u) for u in units},
+               files={u: unit_files(cfg, u) for u in units + sorted({tuning_unit(cfg, u) for u in units} - {None})})
+    if any(u.startswith("crossover/") for u in units):
+        out["crossover"] = cfg["crossover"]
+    if "batch" in units:
+        out["batch"] = cfg["batch"]
+    if any(u.startswith("reg/") for u in units):
+        out["reg"] = {**cfg["reg"], "methods": reg_methods(cfg)}
+    return out

@@ -1,0 +1,148 @@
+"""The scaling-wisdom stages: `train` (runs the units of one job, sweeps first) and `report`."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from paperdag.runs import load_runs, write_run
+from paperdag.seeding import seed_everything
+from paperdag.stage import Job, results_root
+
+from .spec import RULES, lr_tag
+
+log = logging.getLogger(__name__)
+PAPER = "scaling_wisdom"
+
+
+class _Unit:
+    """One unit of a job: its kind, arguments, output paths and the job it belongs to."""
+
+    def __init__(self, job: Job, unit: str) -> None:
+        self.job, self.name = job, unit
+        self.kind, *self.args = unit.split("/")
+        root = Path(results_root(job.scale)) / PAPER
+        self.paths = [str(root / f) for f in job.cfg["files"][unit]]
+        tune = job.cfg["tuning"][unit]
+        self.tune_paths = [str(root / f) for f in job.cfg["files"][tune]] if tune else []
+        self.tune_unit = tune
+        self.started = time.perf_counter()
+
+    def source(self, name: str):
+        from .sources import make_source
+
+        return make_source(name, self.job.cfg["sources"][name], self.job.cfg["vocab"])
+
+    def tuned_lr(self) -> dict[str, Any]:
+        """The interpolated validation optimum of the tuning sweep (never the test loss)."""
+        from .analysis import optimum_from_runs
+
+        opt = optimum_from_runs(load_runs(self.tune_paths), "val_loss")
+        log.info("%s: tuned LR %.4g from %s (grid argmin %.4g, inside=%s)", self.name, opt.lr, self.tune_unit,
+                 opt.grid_argmin, opt.inside)
+        return {"tuned_lr": opt.lr, "tuned_lr_inside_grid": opt.inside, "tuned_on": self.tune_unit}
+
+    def train(self, source: str, specs: Sequence, *, width: int, batch: int, tokens: int, tag: str = "",
+              regime: str = "one_pass", epochs: int = 1) -> list[dict[str, Any]]:
+        from .experiment import run_ensemble
+
+        cfg, job = self.job.cfg, self.job
+        label = f"{job.label} {self.name}{tag}"
+        ckpt = job.checkpoint_dir() / job.config_hash / (self.name + tag).replace("/", "_").replace(" ", "_")
+        return run_ensemble(self.source(source), specs, width=width, batch=batch, tokens=tokens, arch=cfg["arch"],
+                            train=cfg["train"], n_eval_seqs=cfg["n_eval_seqs"], threads=job.threads, label=label,
+                            regime=regime, epochs=epochs, checkpoint_dir=ckpt)
+
+    def write(self, records: Sequence[dict[str, Any]], identity: Sequence[dict[str, Any]]) -> None:
+        if not (len(self.paths) == len(records) == len(identity)):
+            raise RuntimeError(f"{self.name}: {len(self.paths)} outputs for {len(records)} runs")
+        for path, rec, ident in zip(self.paths, records, identity):
+            write_run(path, {**ident, **rec, "unit": self.name}, config_hash=self.job.config_hash, seed=rec["seed"],
+                      started=self.started)
+
+
+def _sweep(u: _Unit) -> None:
+    from .experiment import ModelSpec
+
+    cfg = u.job.cfg
+    source, width = u.args[0], int(u.args[1])
+    specs = [ModelSpec(lr=float(lr), seed=s) for lr in cfg["lr_grid"] for s in cfg["seeds"]]
+    records = u.train(source, specs, width=width, batch=cfg["train"]["batch"], tokens=cfg["train"]["tokens"])
+    u.write(records, [{"experiment": "sweep", "source": source, "method": f"lr{lr_tag(s.lr)}"} for s in specs])
+
+
+def _crossover(u: _Unit) -> None:
+    from .experiment import ModelSpec
+
+    cfg = u.job.cfg
+    width, d_min, source = int(u.args[0]), min(cfg["crossover"]["widths"]), cfg["crossover"]["source"]
+    tuned = u.tuned_lr()
+    lrs = {"const": tuned["tuned_lr"], "scaled": tuned["tuned_lr"] * d_min / width}
+    specs = [ModelSpec(lr=lrs[r], seed=s) for r in RULES for s in cfg["seeds"]]
+    records = u.train(source, specs, width=width, batch=cfg["train"]["batch"], tokens=cfg["train"]["tokens"])
+    u.write(records, [{"experiment": "crossover", "source": source, "rule": r, "method": r, **tuned}
+                      for r in RULES for _ in cfg["seeds"]])
+
+
+def _batch(u: _Unit) -> None:
+    from .experiment import ModelSpec
+
+    cfg, bc = u.job.cfg, u.job.cfg["batch"]
+    tuned = u.tuned_lr()
+    records, ident = [], []
+    for b in bc["batches"]:
+        specs = [ModelSpec(lr=tuned["tuned_lr"], seed=s) for s in cfg["seeds"]]
+        records += u.train(bc["source"], specs, width=bc["width"], batch=int(b), tokens=cfg["train"]["tokens"], tag=f" b{b}")
+        ident += [{"experiment": "batch", "source": bc["source"], "method": f"b{b}", **tuned} for _ in specs]
+    u.write(records, ident)
+
+
+def _reg(u: _Unit) -> None:
+    from .experiment import ModelSpec
+
+    cfg, rc = u.job.cfg, u.job.cfg["reg"]
+    source, regime = u.args
+    tuned = u.tuned_lr()
+    names = list(rc["methods"])
+    specs = [ModelSpec(lr=tuned["tuned_lr"], seed=s, **rc["methods"][m]) for m in names for s in cfg["seeds"]]
+    if regime == "multi_epoch":
+        me = rc["multi_epoch"]
+        records = u.train(source, specs, width=rc["width"], batch=cfg["train"]["batch"], tokens=me["tokens"],
+                          regime=regime, epochs=me["epochs"])
+    else:
+        records = u.train(source, specs, width=rc["width"], batch=cfg["train"]["batch"], tokens=cfg["train"]["tokens"])
+    u.write(records, [{"experiment": "reg", "source": source, "method": m, **tuned} for m in names for _ in cfg["seeds"]])
+
+
+_KINDS = {"sweep": _sweep, "crossover": _crossover, "batch": _batch, "reg": _reg}
+
+
+def train(job: Job) -> None:
+    """Run the job's units, sweeps first (later units may tune their LR on them)."""
+    seed_everything(0, threads=job.threads)
+    units = sorted(job.cfg["units"], key=lambda u: not u.startswith("sweep/"))
+    for name in units:
+        t0 = time.perf_counter()
+        unit = _Unit(job, name)
+        _KINDS[unit.kind](unit)
+        log.info("%s: unit %s done in %.1f s", job.label, name, time.perf_counter() - t0)
+
+
+def report(job: Job) -> None:
+    """Tables, figures and claims.json from every run."""
+    from paperdag.aggregate import report_paper
+
+    from .claims import make_claims
+    from .summary import summarize
+
+    report_paper(paper=PAPER, scale=job.scale, metrics_files=[p for p in job.inputs if p.endswith("metrics.json")],
+                 claims=make_claims(job.cfg), claims_path=job.outputs[0],
+                 summarize=lambda runs, d: summarize(runs, d, job.cfg), paper_dir=Path(job.outputs[0]).parent)
+
+
+def __getattr__(name: str):
+    """`train/<job>` (the stage name the rules use for a job) resolves to `train`."""
+    if name.startswith("train/"):
+        return train
+    raise AttributeError(name)
