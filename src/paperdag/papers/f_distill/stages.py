@@ -1,0 +1,161 @@
+"""The f-distill jobs: `toy`, `digits_prep`, `digits`, `download`, `report` (see `spec`)."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from paperdag.seeding import seed_everything, step_generator
+from paperdag.stage import Job
+from paperdag.training import fit
+
+from .distill import DistillConfig, DistillTask, Discriminator, SharedTeacher
+from .edm import Denoiser, MixtureTeacher
+from .toy import SkewedStart, ToyEvaluator, area_under, floor_metrics, mixture, sample_mixture
+
+log = logging.getLogger(__name__)
+TOY_METRICS = ["fd", "tv", "coverage", "precision", "recall"]
+
+
+def distill_config(shared: dict[str, Any], task: dict[str, Any], data_dim: int) -> DistillConfig:
+    """The loop settings of one task: the shared §2.3 settings, then the task's sizes and rates."""
+    keys = DistillConfig.__dataclass_fields__
+    merged = {**{k: v for k, v in shared.items() if k in keys}, **{k: v for k, v in task.items() if k in keys}}
+    return DistillConfig(data_dim=data_dim, **merged)
+
+
+def _slots(divergences: list[str], seeds: list[int]) -> tuple[list[str], list[int]]:
+    names = [d for d in divergences for _ in seeds]
+    return names, [s for _ in divergences for s in seeds]
+
+
+def _write_runs(job: Job, task_name: str, init: str, names: list[str], slot_seeds: list[int], eval_steps: list[int],
+                trajectory: np.ndarray, metric_names: list[str], final: dict[str, np.ndarray],
+                extra: dict[str, Any], t0: float) -> None:
+    """One metrics.json per slot; outputs are listed in spec order (divergence-major, then seed)."""
+    for i, (div, seed) in enumerate(zip(names, slot_seeds)):
+        traj = {m: trajectory[:, i, k].tolist() for k, m in enumerate(metric_names)}
+        metrics = {"task": task_name, "init": init, "divergence": div, "seed": seed, "steps": eval_steps[-1],
+                   "eval_steps": eval_steps, "trajectory": traj,
+                   **{m: float(v[i]) for m, v in final.items()},
+                   **{f"auc_{m}": area_under(eval_steps, trajectory[:, i, k]) for k, m in enumerate(metric_names)},
+                   **extra.get(seed, {})}
+        from paperdag.runs import write_run
+
+        write_run(job.outputs[i], metrics, config_hash=job.config_hash, seed=seed, started=t0)
+
+
+# ---------------------------------------------------------------- toy
+def toy(job: Job) -> None:
+    """Distil the 2-D mixture teacher with every divergence and seed of one student start."""
+    t0 = time.perf_counter()
+    cfg, tc = job.cfg, job.cfg["toy"]
+    seeds, init = list(cfg["seeds"]), cfg["init"]
+    seed_everything(seeds[0], threads=job.threads)
+    names, slot_seeds = _slots(tc["divergences"], seeds)
+    means, weights = mixture(tc["n_modes"], tc["radius"])
+    dc = distill_config(cfg["distill"], tc, data_dim=2)
+
+    teacher: torch.nn.Module = MixtureTeacher(means, weights, tc["std"])
+    if tc["teacher"] == "mlp":  # the protocol's variant: an MLP denoiser trained on the data
+        teacher = SharedTeacher(_train_toy_teacher(job, means, weights, tc, dc))
+
+    from paperdag.nn import BatchedMLP
+
+    student = BatchedMLP(slot_seeds, [tc["latent_dim"], *tc["hidden"], 2], activation=torch.nn.functional.silu)
+    if init == "skewed":
+        fit(SkewedStart(student, slot_seeds, means, tc["skewed_modes"], tc["std"], tc["batch"], tc["pretrain_lr"]),
+            steps=tc["pretrain_steps"], label=f"{job.label} skewed-start", run_labels=[f"{n}/seed{s}" for n, s in zip(names, slot_seeds)])
+    fake = Denoiser([s + 1000 for s in slot_seeds], 2, tc["hidden"], tc["sigma_data"])
+    disc = Discriminator([s + 2000 for s in slot_seeds], 2, tc["disc_hidden"], tc["sigma_data"])
+    reference = sample_mixture(means, weights, tc["std"], tc["n_eval"], step_generator(10**6, 0, 0))
+    evaluator = ToyEvaluator(means, weights, reference, k=tc["knn_k"], sinkhorn_blur=tc["sinkhorn_blur"])
+    eval_steps = sorted({s for s in tc["eval_steps"] if s < dc.student_steps} | {dc.student_steps})
+    real = lambda g, n: sample_mixture(means, weights, tc["std"], n, g)  # noqa: E731
+    task = DistillTask(dc, names, slot_seeds, student, fake, disc, teacher, real, evaluator, eval_steps, tc["n_eval"], TOY_METRICS)
+    ckpt = job.checkpoint_dir() / job.config_hash
+    fit(task, steps=dc.total_iterations, label=job.label, run_labels=[f"{n}/seed{s}" for n, s in zip(names, slot_seeds)],
+        checkpoint_dir=ckpt, checkpoint_every=tc["checkpoint_every"])
+
+    samples = task.samples(tc["n_eval"])
+    final_eval = ToyEvaluator(means, weights, reference, k=tc["knn_k"], sinkhorn_blur=tc["sinkhorn_blur"], n_sinkhorn=tc["n_sinkhorn"])(samples)
+    task.trajectory[-1] = torch.stack([final_eval[m].float() for m in TOY_METRICS], 1)
+    final = {m: v.double().numpy() for m, v in final_eval.items()}
+    floors = {s: floor_metrics(means, weights, tc["std"], tc["n_eval"], s, tc["knn_k"]) for s in seeds}
+    _write_runs(job, "toy", init, names, slot_seeds, eval_steps, task.trajectory.double().numpy(), TOY_METRICS,
+                final, floors, t0)
+    from paperdag.io import atomic_path
+
+    with atomic_path(job.outputs[-1]) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, samples=samples[:, :1000].numpy(), names=np.array(names), seeds=np.array(slot_seeds),
+                     reference=reference[:1000].numpy(), means=means.numpy())
+
+
+class _DenoiserTask(torch.nn.Module):
+    """EDM denoising score matching of a one-model denoiser on a fixed data sampler (σ log-normal)."""
+
+    def __init__(self, model: Denoiser, sampler, batch: int, lr: float, p_mean: float, p_std: float, seed: int) -> None:
+        super().__init__()
+        self.model, self.sampler, self.batch, self.lr = model, sampler, batch, lr
+        self.p_mean, self.p_std, self.seed = p_mean, p_std, seed
+
+    def training_loss(self, step: int) -> torch.Tensor:
+        g = step_generator(self.seed, step, 31)
+        x0 = self.sampler(g, self.batch)[None]
+        sigma = (self.p_mean + self.p_std * torch.randn(1, self.batch, generator=g)).exp()
+        x_t = x0 + sigma.unsqueeze(-1) * torch.randn(x0.shape, generator=g)
+        sd = self.model.sigma_data
+        weight = (sigma ** 2 + sd ** 2) / (sigma * sd) ** 2
+        return (weight * ((self.model(x_t, sigma) - x0) ** 2).mean(-1)).mean(1)
+
+    def configure_optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.model.parameters(), lr=self.lr)
+
+
+def _train_toy_teacher(job: Job, means, weights, tc: dict[str, Any], dc: DistillConfig) -> Denoiser:
+    mt = tc["mlp_teacher"]
+    model = Denoiser([12345], 2, mt["hidden"], tc["sigma_data"])
+    sampler = lambda g, n: sample_mixture(means, weights, tc["std"], n, g)  # noqa: E731
+    fit(_DenoiserTask(model, sampler, mt["batch"], mt["lr"], mt["p_mean"], mt["p_std"], 12345), steps=mt["steps"],
+        label=f"{job.label} mlp-teacher", run_labels=["teacher"])
+    return model
+
+
+# ---------------------------------------------------------------- digits
+def digits_prep(job: Job) -> None:
+    from .digits import prepare
+
+    prepare(job)
+
+
+def digits(job: Job) -> None:
+    from .digits import distil
+
+    distil(job)
+
+
+# ---------------------------------------------------------------- download (paper scale)
+def download(job: Job) -> None:
+    """A checked download (URL + sha256 from config) for paper-scale teachers and FID references."""
+    from paperdag.data import download as fetch
+
+    spec = job.cfg["download"]
+    fetch(spec["url"], job.outputs[0], spec["sha256"])
+
+
+# ---------------------------------------------------------------- report
+def report(job: Job) -> None:
+    from paperdag.aggregate import report_paper
+
+    from .claims import claims_for
+    from .summary import summarize
+
+    paper_dir = Path(job.outputs[0]).parent
+    metrics = [p for p in job.inputs if p.endswith("metrics.json")]
+    report_paper(paper="f_distill", scale=job.scale, metrics_files=metrics, claims=claims_for(job.cfg),
+                 claims_path=job.outputs[0], summarize=lambda runs, d: summarize(runs, d, job), paper_dir=paper_dir)

@@ -1,0 +1,118 @@
+"""Tables and figures of f-distill, from the runs (metrics.json) and the saved samples."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from paperdag.figures import save_figure
+from paperdag.stage import Job
+from paperdag.tables import write_table
+
+from .divergences import NAMES
+
+METRICS = ["fd", "tv", "coverage", "precision", "recall", "sinkhorn", "auc_tv", "fd_digits", "fid", "class_tv"]
+
+
+def _present(runs: pd.DataFrame) -> list[str]:
+    return [m for m in METRICS if m in runs and runs[m].notna().any()]
+
+
+def final_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± sd over seeds of every final metric, per (task, init, divergence)."""
+    long = runs.melt(id_vars=["task", "init", "divergence", "seed"], value_vars=_present(runs), var_name="metric").dropna()
+    g = long.groupby(["task", "init", "metric", "divergence"])["value"]
+    return g.agg(mean="mean", sd="std", n="count").reset_index()
+
+
+def paired_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per-seed differences (divergence − reverse-KL) of every metric; `lower` counts seeds below RKL."""
+    rows = []
+    for (task, init), grp in runs.groupby(["task", "init"]):
+        base = grp[grp["divergence"] == "rkl"].set_index("seed")
+        for div, other in grp[grp["divergence"] != "rkl"].groupby("divergence"):
+            other = other.set_index("seed")
+            for m in _present(grp):
+                diff = (other[m] - base[m]).dropna()
+                if len(diff):
+                    rows.append(dict(task=task, init=init, divergence=div, metric=m, mean_diff=float(diff.mean()),
+                                     sd_diff=float(diff.std()) if len(diff) > 1 else float("nan"), n=len(diff),
+                                     lower=int((diff < 0).sum())))
+    return pd.DataFrame(rows, columns=["task", "init", "divergence", "metric", "mean_diff", "sd_diff", "n", "lower"])
+
+
+def trajectory_table(runs: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for _, r in runs.iterrows():
+        for metric, values in r["trajectory"].items():
+            for step, v in zip(r["eval_steps"], values):
+                rows.append(dict(task=r["task"], init=r["init"], divergence=r["divergence"], seed=r["seed"],
+                                 step=int(step), metric=metric, value=v))
+    return pd.DataFrame(rows)
+
+
+def floor_table(runs: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in runs if c.startswith("floor_")]
+    return runs.groupby(["task", "seed"])[cols].first().reset_index()
+
+
+def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    tables, figs = paper_dir / "tables", paper_dir / "figures"
+    write_table(final_table(runs), tables / "metrics_final")
+    write_table(paired_table(runs), tables / "paired_vs_rkl")
+    traj = trajectory_table(runs)
+    write_table(traj, tables / "trajectories")
+    write_table(floor_table(runs), tables / "floors")
+    order = [d for d in NAMES if d in set(runs["divergence"])]
+
+    # samples per divergence on the 2-D task (seed 0 of each start)
+    toy_files = sorted(p for p in job.inputs if Path(p).name.startswith("toy_") and p.endswith(".npz"))
+    inits = [Path(p).stem.removeprefix("toy_") for p in toy_files]
+    fig, axes = plt.subplots(max(1, len(toy_files)), len(order), figsize=(2.2 * len(order), 2.2 * max(1, len(toy_files))),
+                             squeeze=False, sharex=True, sharey=True)
+    for row, (path, init) in enumerate(zip(toy_files, inits)):
+        data = np.load(path)
+        names, seeds = list(data["names"]), list(data["seeds"])
+        for col, div in enumerate(order):
+            ax = axes[row, col]
+            ax.scatter(*data["reference"].T, s=1, c="0.8")
+            if div in names:
+                i = [k for k, (n, s) in enumerate(zip(names, seeds)) if n == div and s == min(seeds)][0]
+                ax.scatter(*data["samples"][i].T, s=1, c="C0")
+            ax.set_title(f"{NAMES[div]} ({init})", fontsize=7)
+            ax.set_aspect("equal")
+    save_figure(fig, figs / "toy_samples")
+
+    # metric trajectories (mean over seeds)
+    if len(traj):
+        g = sns.relplot(data=traj, x="step", y="value", hue="divergence", hue_order=order, col="metric",
+                        row=traj["task"] + "/" + traj["init"], kind="line", errorbar="sd",
+                        facet_kws={"sharey": False}, height=2.0, aspect=1.2)
+        save_figure(g.figure, figs / "trajectories")
+
+    # final metric bars (mean ± sd over seeds)
+    long = runs.melt(id_vars=["task", "init", "divergence", "seed"], value_vars=_present(runs), var_name="metric").dropna()
+    g = sns.catplot(data=long, x="divergence", y="value", order=order, col="metric",
+                    row=long["task"] + "/" + long["init"], kind="bar", errorbar="sd", sharey=False, height=2.0, aspect=1.0)
+    save_figure(g.figure, figs / "metric_bars")
+
+    # digits sample grids (seed 0 of each divergence)
+    dig = [p for p in job.inputs if Path(p).name.startswith("digits_") and p.endswith(".npz")]
+    if dig:
+        data = np.load(dig[0])
+        names, seeds = list(data["names"]), list(data["seeds"])
+        dorder = [d for d in NAMES if d in names]
+        fig, axes = plt.subplots(1, len(dorder) + 1, figsize=(2.4 * (len(dorder) + 1), 2.6), squeeze=False)
+        panels = [("data", data["real"][:64])] + [
+            (NAMES[d], data["samples"][[k for k, (n, s) in enumerate(zip(names, seeds)) if n == d and s == min(seeds)][0]][:64])
+            for d in dorder]
+        for ax, (title, imgs) in zip(axes[0], panels):
+            grid = imgs.reshape(8, 8, 8, 8).transpose(0, 2, 1, 3).reshape(64, 64)
+            ax.imshow(grid, cmap="gray_r", vmin=-1, vmax=1)
+            ax.set_title(title, fontsize=8)
+            ax.axis("off")
+        save_figure(fig, figs / "digits_samples")
