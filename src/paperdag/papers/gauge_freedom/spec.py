@@ -1,0 +1,88 @@
+"""What the gauge-freedom jobs are, where they write, and which settings each depends on.
+
+Light on purpose (no torch): the Snakefile imports it to build the DAG.
+- `analytic`: one job, exact scores only (GMM sampling under gauge, grid checks, exact-score ID).
+- `train`: one job per (manifold, model kind), all seeds as one batched model;
+  one metrics.json per (manifold, kind, seed).
+- `report`: tables, figures and claims.json.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+TRAINED_RUN = "trained/{manifold}/{kind}/seed{seed}/metrics.json"
+TRAINED_CURVES = "trained/{manifold}/{kind}/curves.npz"
+GMM_RUN = "analytic/gmm/{variant}/seed{seed}/metrics.json"
+EXACT_RUN = "analytic/exact/{manifold}/metrics.json"
+GAUGE_CHECK = "analytic/gauge_check/metrics.json"
+ANALYTIC_CURVES = "analytic/curves.npz"
+TABLES = ("id_estimates", "gmm_gauge", "exact_id", "trained_runs")
+FIGURES = ("spectra", "trajectories", "gauge_samples")
+
+
+def trained_run(manifold: str, kind: str, seed: int | str) -> str:
+    return TRAINED_RUN.format(manifold=manifold, kind=kind, seed=seed)
+
+
+def trained_curves(manifold: str, kind: str) -> str:
+    return TRAINED_CURVES.format(manifold=manifold, kind=kind)
+
+
+def gmm_run(variant: str, seed: int) -> str:
+    return GMM_RUN.format(variant=variant, seed=seed)
+
+
+def exact_run(manifold: str) -> str:
+    return EXACT_RUN.format(manifold=manifold)
+
+
+def gmm_variants(cfg: dict[str, Any]) -> list[str]:
+    return ["truth"] + [f"c{c:g}" for c in cfg["gmm"]["c_values"]]
+
+
+def groups(cfg: dict[str, Any], stage: str) -> list[dict[str, str]]:
+    if stage != "train":
+        return [{}]
+    return [{"manifold": m, "kind": k} for m in cfg["manifolds"] for k in cfg["kinds"]]
+
+
+def _trained_files(cfg: dict[str, Any], manifold: str, kind: str) -> list[str]:
+    return [trained_run(manifold, kind, s) for s in cfg["seeds"]] + [trained_curves(manifold, kind)]
+
+
+def _analytic_files(cfg: dict[str, Any]) -> list[str]:
+    gmm = [gmm_run(v, s) for v in gmm_variants(cfg) for s in cfg["gmm"]["seeds"]]
+    return gmm + [exact_run(m) for m in cfg["exact_manifolds"]] + [GAUGE_CHECK, ANALYTIC_CURVES]
+
+
+def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
+    if stage == "analytic":
+        return _analytic_files(cfg)
+    if stage == "train":
+        return _trained_files(cfg, "{manifold}", "{kind}")
+    if stage == "report":
+        return ["claims.json"] + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")] + [
+            f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
+    raise KeyError(stage)
+
+
+def inputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
+    if stage == "report":
+        return _analytic_files(cfg) + [f for g in groups(cfg, "train") for f in _trained_files(cfg, **g)]
+    return []
+
+
+_SHARED = ("ambient_dim", "embed_seed", "sigma_min", "sigma_max", "id", "trajectories")
+
+
+def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> dict[str, Any]:
+    """Only what the job reads: retraining one manifold × kind does not rerun the others."""
+    shared = {k: cfg[k] for k in _SHARED}
+    if stage == "analytic":
+        return {**shared, "exact_manifolds": cfg["exact_manifolds"], "gauge": cfg["gauge"], "gmm": cfg["gmm"], "grid": cfg["grid"]}
+    if stage == "train":
+        return {**shared, "seeds": cfg["seeds"], "n_train": cfg["n_train"], "model": cfg["model"], "training": cfg["training"]}
+    if stage == "report":
+        return {"manifolds": cfg["manifolds"], "kinds": cfg["kinds"], "exact_manifolds": cfg["exact_manifolds"],
+                "gmm": {"c_values": cfg["gmm"]["c_values"]}, "id": {"sigma_star_factor": cfg["id"]["sigma_star_factor"]}}
+    raise KeyError(stage)
