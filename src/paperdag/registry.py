@@ -21,7 +21,10 @@ def paper_spec(paper: str) -> ModuleType:
 
 
 def _module_file(name: str) -> Path | None:
-    rel = Path(*name.split(".")[1:])
+    parts = name.split(".")[1:]
+    if not parts:
+        return PACKAGE_ROOT / "__init__.py"
+    rel = Path(*parts)
     for candidate in (PACKAGE_ROOT / rel.with_suffix(".py"), PACKAGE_ROOT / rel / "__init__.py"):
         if candidate.exists():
             return candidate

@@ -46,6 +46,7 @@ class Job:
     log: str | None = None
     threads: int = 1
     resources: dict[str, Any] = field(default_factory=dict)
+    allow_cpu: bool = False  # config `allow_cpu`: let GPU-declaring jobs fall back to CPU
 
     @property
     def label(self) -> str:
@@ -117,6 +118,7 @@ def job_from_snakemake(smk: Any) -> Job:
         log=str(smk.log[0]) if len(smk.log) else None,
         threads=int(smk.threads),
         resources={k: v for k, v in smk.resources.items() if not k.startswith("_")},
+        allow_cpu=bool(smk.config.get("allow_cpu", False)),
     )
 
 
@@ -133,6 +135,7 @@ def job_from_spec(paper: str, stage: str, scale: str, wildcards: dict[str, str],
         wildcards=wildcards,
         inputs=[f"{root}/{p}" for p in fill(spec.inputs(cfg, stage, wildcards))],
         outputs=[f"{root}/{p}" for p in fill(spec.outputs(cfg, stage))],
+        allow_cpu=bool(config.get("allow_cpu", False)),
     )
 
 

@@ -23,6 +23,8 @@ class DivergenceError(RuntimeError):
 
 
 class BatchedTask(Protocol):
+    """What `fit` trains. A task may also define `after_step()`, called after each optimiser step."""
+
     def training_loss(self, step: int) -> torch.Tensor: ...  # shape (n_models,)
     def configure_optimizer(self) -> torch.optim.Optimizer: ...
 
@@ -83,6 +85,11 @@ def _make_module(task: nn.Module, label: str, run_labels: Sequence[str], log_eve
                 self.loss_history.append((step, values))
                 log.info("%s step %d losses %s", label, step, values)
             return losses.sum()
+
+        def on_train_batch_end(self, outputs, batch, batch_idx):
+            after_step = getattr(self.task, "after_step", None)
+            if after_step is not None:  # e.g. clamp ICNN weights after each optimiser step
+                after_step()
 
         def configure_optimizers(self):
             return self.task.configure_optimizer()

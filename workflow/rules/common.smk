@@ -1,7 +1,13 @@
 # Shared helpers: config validation, paths, input/param functions and resources.
 # Everything a rule needs from config goes through a function here.
+import os
 import sys
 from pathlib import Path
+
+# Use this checkout's library (also in job processes), even if another copy is installed.
+_SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, _SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")]))
 
 from paperdag.config import ConfigError, resolve_paper, validate_config
 from paperdag.registry import library_sources, paper_spec
@@ -53,7 +59,7 @@ def stage_inputs(paper, stage):
         spec = paper_spec(paper)
         data = [f"{paper_dir(paper)}/{p}" for p in spec.inputs(paper_cfg(paper), stage, dict(wildcards))]
         code = library_sources(f"paperdag.papers.{paper}.stages", "paperdag.stage")
-        return {"data": data, "code": list(code)}
+        return {"data": data, "code": [os.path.relpath(p, workflow.basedir) for p in code]}
 
     return inputs
 

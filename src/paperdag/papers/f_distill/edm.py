@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from paperdag.nn import BatchedMLP
+from paperdag.seeding import step_generator
 
 
 def karras_grid(n: int, sigma_min: float, sigma_max: float, rho: float = 7.0) -> torch.Tensor:
@@ -99,3 +100,23 @@ class MixtureTeacher(nn.Module):
         d2 = ((x.unsqueeze(-2) - self.means) ** 2).sum(-1)
         dim = x.shape[-1]
         return (self.log_w - 0.5 * d2 / var - 0.5 * dim * torch.log(2 * math.pi * var)).logsumexp(-1)
+
+
+class DenoiserTask(nn.Module):
+    """EDM denoising score matching of a one-model denoiser (σ log-normal, weight λ(σ)), for teachers."""
+
+    def __init__(self, model: Denoiser, sampler, batch: int, lr: float, p_mean: float, p_std: float, seed: int) -> None:
+        super().__init__()
+        self.model, self.sampler, self.batch, self.lr = model, sampler, batch, lr
+        self.p_mean, self.p_std, self.seed = p_mean, p_std, seed
+
+    def training_loss(self, step: int) -> torch.Tensor:
+        g = step_generator(self.seed, step, 31)
+        x0 = self.sampler(g, self.batch)[None]
+        sigma = (self.p_mean + self.p_std * torch.randn(1, self.batch, generator=g)).exp()
+        x_t = x0 + sigma.unsqueeze(-1) * torch.randn(x0.shape, generator=g)
+        weight = edm_weight(sigma, self.model.sigma_data)
+        return (weight * ((self.model(x_t, sigma) - x0) ** 2).mean(-1)).mean(1)
+
+    def configure_optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.model.parameters(), lr=self.lr)

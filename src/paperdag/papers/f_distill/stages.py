@@ -9,22 +9,23 @@ from typing import Any
 import numpy as np
 import torch
 
+from paperdag.runs import write_run
 from paperdag.seeding import seed_everything, step_generator
 from paperdag.stage import Job
 from paperdag.training import fit
 
 from .distill import DistillConfig, DistillTask, Discriminator, SharedTeacher
-from .edm import Denoiser, MixtureTeacher
+from .edm import Denoiser, DenoiserTask, MixtureTeacher
 from .toy import SkewedStart, ToyEvaluator, area_under, floor_metrics, mixture, sample_mixture
 
 log = logging.getLogger(__name__)
 TOY_METRICS = ["fd", "tv", "coverage", "precision", "recall"]
 
 
-def distill_config(shared: dict[str, Any], task: dict[str, Any], data_dim: int) -> DistillConfig:
+def distill_config(shared: dict[str, Any], task: dict[str, Any], data_dim: int, **fixed: Any) -> DistillConfig:
     """The loop settings of one task: the shared §2.3 settings, then the task's sizes and rates."""
     keys = DistillConfig.__dataclass_fields__
-    merged = {**{k: v for k, v in shared.items() if k in keys}, **{k: v for k, v in task.items() if k in keys}}
+    merged = {**{k: v for k, v in shared.items() if k in keys}, **{k: v for k, v in task.items() if k in keys}, **fixed}
     return DistillConfig(data_dim=data_dim, **merged)
 
 
@@ -44,8 +45,6 @@ def _write_runs(job: Job, task_name: str, init: str, names: list[str], slot_seed
                    **{m: float(v[i]) for m, v in final.items()},
                    **{f"auc_{m}": area_under(eval_steps, trajectory[:, i, k]) for k, m in enumerate(metric_names)},
                    **extra.get(seed, {})}
-        from paperdag.runs import write_run
-
         write_run(job.outputs[i], metrics, config_hash=job.config_hash, seed=seed, started=t0)
 
 
@@ -96,32 +95,11 @@ def toy(job: Job) -> None:
                      reference=reference[:1000].numpy(), means=means.numpy())
 
 
-class _DenoiserTask(torch.nn.Module):
-    """EDM denoising score matching of a one-model denoiser on a fixed data sampler (σ log-normal)."""
-
-    def __init__(self, model: Denoiser, sampler, batch: int, lr: float, p_mean: float, p_std: float, seed: int) -> None:
-        super().__init__()
-        self.model, self.sampler, self.batch, self.lr = model, sampler, batch, lr
-        self.p_mean, self.p_std, self.seed = p_mean, p_std, seed
-
-    def training_loss(self, step: int) -> torch.Tensor:
-        g = step_generator(self.seed, step, 31)
-        x0 = self.sampler(g, self.batch)[None]
-        sigma = (self.p_mean + self.p_std * torch.randn(1, self.batch, generator=g)).exp()
-        x_t = x0 + sigma.unsqueeze(-1) * torch.randn(x0.shape, generator=g)
-        sd = self.model.sigma_data
-        weight = (sigma ** 2 + sd ** 2) / (sigma * sd) ** 2
-        return (weight * ((self.model(x_t, sigma) - x0) ** 2).mean(-1)).mean(1)
-
-    def configure_optimizer(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.model.parameters(), lr=self.lr)
-
-
 def _train_toy_teacher(job: Job, means, weights, tc: dict[str, Any], dc: DistillConfig) -> Denoiser:
     mt = tc["mlp_teacher"]
     model = Denoiser([12345], 2, mt["hidden"], tc["sigma_data"])
     sampler = lambda g, n: sample_mixture(means, weights, tc["std"], n, g)  # noqa: E731
-    fit(_DenoiserTask(model, sampler, mt["batch"], mt["lr"], mt["p_mean"], mt["p_std"], 12345), steps=mt["steps"],
+    fit(DenoiserTask(model, sampler, mt["batch"], mt["lr"], mt["p_mean"], mt["p_std"], 12345), steps=mt["steps"],
         label=f"{job.label} mlp-teacher", run_labels=["teacher"])
     return model
 

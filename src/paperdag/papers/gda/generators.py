@@ -43,6 +43,7 @@ class ConditionalGAN(nn.Module):
                  lr: float, beta1: float, seed: int) -> None:
         super().__init__()
         self.sampler, self.z_dim, self.batch, self.lr, self.beta1, self.seed = sampler, z_dim, batch, lr, beta1, seed
+        self.last_step = -1  # lets the caller check that training ran to the end
         data_dim = sampler.x.shape[1]
         self.G = BatchedMLP(init_seeds, [z_dim + N_CLASSES, hidden, hidden, data_dim], activation=_leaky)
         self.D = BatchedMLP([s + 500_009 for s in init_seeds], [data_dim + N_CLASSES, hidden, hidden, 1], activation=_leaky)
@@ -51,16 +52,22 @@ class ConditionalGAN(nn.Module):
     def n_models(self) -> int:
         return self.G.n_models
 
+    @property
+    def device(self) -> torch.device:
+        return self.G.layers[0].weight.device
+
     def generate(self, labels: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        """Images (K, n, D) in [0, 1] for labels (K, n)."""
-        z = torch.randn((*labels.shape, self.z_dim), generator=gen)
-        return torch.sigmoid(self.G(torch.cat([z, F.one_hot(labels, N_CLASSES).float()], dim=-1)))
+        """Images (K, n, D) in [0, 1] for labels (K, n); noise drawn on CPU from `gen`, then moved."""
+        z = torch.randn((*labels.shape, self.z_dim), generator=gen).to(self.device)
+        onehot = F.one_hot(labels.to(self.device), N_CLASSES).float()
+        return torch.sigmoid(self.G(torch.cat([z, onehot], dim=-1)))
 
     def _critic(self, x: torch.Tensor, y: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
-        inp = torch.cat([x, F.one_hot(y, N_CLASSES).float()], dim=-1)
+        inp = torch.cat([x.to(self.device), F.one_hot(y.to(self.device), N_CLASSES).float()], dim=-1)
         return self.D(inp) if params is None else functional_call(self.D, params, (inp,))
 
     def training_loss(self, step: int) -> torch.Tensor:
+        self.last_step = step
         gen = step_generator(self.seed, step)
         fake_y = torch.randint(0, N_CLASSES, (self.n_models, self.batch), generator=gen)
         if step % 2 == 0:  # discriminator step: real → 1, detached fake → 0
@@ -84,7 +91,7 @@ class ConditionalGAN(nn.Module):
         """n class-balanced images per model, (K, n, D), with labels `balanced_class_labels(n)`."""
         gen = torch.Generator().manual_seed(seed)
         labels = torch.as_tensor(balanced_class_labels(n)).expand(self.n_models, n)
-        return self.generate(labels, gen).numpy()
+        return self.generate(labels, gen).cpu().numpy()
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,14 @@ def simulate(job: Job) -> None:
             }, config_hash=job.config_hash, seed=sim["seed"], started=t0)
 
 
+def _check_trained(task: Any, steps: int, what: str, resumed_dir: Path) -> None:
+    """Lightning returns normally when a SIGTERM stops training; refuse to report a truncated run."""
+    finished = task.last_step == steps - 1
+    resumed_finished = task.last_step == -1 and (resumed_dir / "last.ckpt").exists()  # no step left to take
+    if not (finished or resumed_finished):
+        raise RuntimeError(f"{what}: training stopped at step {task.last_step + 1} of {steps}")
+
+
 def augment(job: Job) -> None:
     """Digits: fit the generators on m real images, train classifiers on real + γ·m generated images.
 
@@ -78,6 +86,7 @@ def augment(job: Job) -> None:
                              batch=gc["batch"], lr=gc["lr"], beta1=gc["beta1"], seed=seeds[0])
         fit(gan, steps=gc["steps"], label=f"{job.label} cgan", run_labels=[f"cgan seed={s} m={m}" for s, m in settings],
             checkpoint_dir=ckpt / "cgan", checkpoint_every=gc["checkpoint_every"], accelerator=accelerator)
+        _check_trained(gan, gc["steps"], "cgan", ckpt / "cgan")
         n_max = max(n_gen.values()) + dg["fd_samples"]
         samples = gan.sample(n_max, seed=seeds[0] + 17)
         for i, (s, m) in enumerate(settings):  # keep a class-balanced prefix, then fd_samples more
@@ -116,6 +125,7 @@ def augment(job: Job) -> None:
               for mdl in models]
     fit(clf, steps=cc["steps"], label=f"{job.label} classifier", run_labels=labels, checkpoint_dir=ckpt / "classifier",
         checkpoint_every=cc["checkpoint_every"], accelerator=accelerator)
+    _check_trained(clf, cc["steps"], "classifier", ckpt / "classifier")
 
     # 4. Evaluate and write one run per (generator, m, γ, seed).
     x_test, y_test = torch.as_tensor(data.x_test), torch.as_tensor(data.y_test)

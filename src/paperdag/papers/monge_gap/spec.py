@@ -47,4 +47,4 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
     if stage == "train":
         return {**shared, "benchmark": wildcards["benchmark"], "method": cfg["methods"][wildcards["method"]],
                 "training": cfg["training"]}
-    return {**shared, "benchmarks": cfg["benchmarks"], "methods": sorted(cfg["methods"]), "claims": cfg.get("claims", {})}
+    return {**shared, "benchmarks": cfg["benchmarks"], "methods": sorted(cfg["methods"])}

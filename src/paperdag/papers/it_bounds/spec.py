@@ -1,0 +1,65 @@
+"""What the it_bounds jobs are, where they write, and which settings each depends on.
+
+Light on purpose (no numpy/torch): the Snakefile imports it to build the DAG.
+- `bounds`: one job per (architecture, d), every n inside; one metrics.json per (arch, d, n).
+- `sdpi`: one job, exact-enumeration SDPI checks; one metrics.json per channel.
+- `crosscheck`: one job, sample-based POT/geomloss W1/W2 against the closed forms.
+- `report`: tables, figures, claims.json.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+BOUNDS_RUN = "runs/bounds/{arch}/d{d}/n{n}/metrics.json"
+SDPI_CHANNELS = ("dropout", "dropconnect", "noise", "refined")
+SDPI_RUN = "runs/sdpi/{channel}/metrics.json"
+CROSSCHECK_RUN = "runs/crosscheck/metrics.json"
+TABLES = ("bounds", "tightness", "sdpi", "crosscheck")
+FIGURES = ("bounds_vs_n", "kl_per_layer", "tightness_heatmap", "sdpi_coefficients")
+TESTBED_KEYS = ("ns", "draws", "seed", "mu_norm", "sigma", "ramp_margin", "chunk_elements")
+
+
+def groups(cfg: dict[str, Any], stage: str) -> list[dict[str, str]]:
+    if stage == "bounds":
+        return [{"arch": a, "d": str(d)} for a in cfg["architectures"] for d in cfg["dims"]]
+    return [{}]
+
+
+def bounds_files(cfg: dict[str, Any], arch: str = "{arch}", d: str = "{d}") -> list[str]:
+    return [BOUNDS_RUN.format(arch=arch, d=d, n=n) for n in cfg["ns"]]
+
+
+def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
+    if stage == "bounds":
+        return bounds_files(cfg)
+    if stage == "sdpi":
+        return [SDPI_RUN.format(channel=c) for c in SDPI_CHANNELS]
+    if stage == "crosscheck":
+        return [CROSSCHECK_RUN]
+    if stage == "report":
+        return (["claims.json"] + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")]
+                + [f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")])
+    raise KeyError(stage)
+
+
+def inputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
+    if stage == "report":
+        runs = [f for g in groups(cfg, "bounds") for f in bounds_files(cfg, **g)]
+        return runs + outputs(cfg, "sdpi") + outputs(cfg, "crosscheck")
+    return []
+
+
+def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> dict[str, Any]:
+    """Only what the job reads: editing one architecture reruns only its jobs."""
+    if stage == "bounds":
+        return {**{k: cfg[k] for k in TESTBED_KEYS}, "arch": wildcards["arch"], "d": int(wildcards["d"]),
+                "architecture": cfg["architectures"][wildcards["arch"]]}
+    if stage == "sdpi":
+        return {"sdpi": cfg["sdpi"], "seed": cfg["seed"], "architectures": cfg["architectures"], "dims": cfg["dims"]}
+    if stage == "crosscheck":
+        return {**{k: cfg[k] for k in ("seed", "mu_norm", "sigma")}, "crosscheck": cfg["crosscheck"],
+                "architectures": cfg["architectures"]}
+    if stage == "report":
+        return {"architectures": sorted(cfg["architectures"]), "dims": cfg["dims"], "ns": cfg["ns"],
+                "claims": cfg["claims"]}
+    raise KeyError(stage)

@@ -1,0 +1,58 @@
+"""Tables and figures of the Monge-gap comparison."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from paperdag.figures import plt, save_figure, sns
+from paperdag.tables import write_table
+
+SETTING = ["benchmark", "dim"]
+
+
+def median_table(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Median over seeds of `metric`, one row per setting, one column per method."""
+    table = runs.pivot_table(index=SETTING, columns="method", values=metric, aggfunc="median")
+    return table.reset_index().rename_axis(columns=None)
+
+
+def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per setting and method: medians of every metric, and the ν-vs-ν floor's mean and spread."""
+    grouped = runs.groupby([*SETTING, "method"])
+    out = grouped[["l2_uvp", "cosine", "sinkhorn", "exact_mg_rel"]].median()
+    out["sinkhorn_floor_mean"] = grouped["sinkhorn_floor"].mean()
+    out["sinkhorn_floor_std"] = grouped["sinkhorn_floor"].std(ddof=0)
+    out["seeds"] = grouped["seed"].count()
+    return out.reset_index()
+
+
+def _uvp_figure(runs: pd.DataFrame, stem: Path) -> None:
+    grid = sns.relplot(data=runs, x="dim", y="l2_uvp", hue="method", col="benchmark", kind="line",
+                       estimator="median", errorbar=("pi", 100), marker="o", height=3.2, aspect=1.1)
+    grid.set(yscale="log", xscale="log", xlabel="dimension d", ylabel="L2-UVP (%)")
+    save_figure(grid.figure, stem)
+
+
+def _maps_figure(maps_file: Path, stem: Path) -> None:
+    data = np.load(maps_file)
+    costs = [str(c) for c in data["costs"]]
+    fig, axes = plt.subplots(1, len(costs), figsize=(4 * len(costs), 4), sharex=True, sharey=True)
+    for ax, k in zip(np.atleast_1d(axes), range(len(costs))):
+        x, mapped, true = data["x"], data["mapped"][k], data["true"]
+        ax.scatter(true[:, 0], true[:, 1], s=4, c="lightgray", label="ν (true map)")
+        ax.scatter(x[:, 0], x[:, 1], s=4, c="tab:blue", label="μ")
+        ax.scatter(mapped[:, 0], mapped[:, 1], s=4, c="tab:red", label="T(μ)")
+        for i in range(0, len(x), 8):
+            ax.plot([x[i, 0], mapped[i, 0]], [x[i, 1], mapped[i, 1]], lw=0.4, c="k", alpha=0.4)
+        ax.set_title(f"MLP + Monge gap, cost {costs[k]}")
+    np.atleast_1d(axes)[0].legend(loc="best", fontsize=7)
+    save_figure(fig, stem)
+
+
+def summarize(runs: pd.DataFrame, paper_dir: Path, maps_file: Path) -> None:
+    write_table(median_table(runs, "l2_uvp"), paper_dir / "tables" / "l2_uvp")
+    write_table(summary_table(runs), paper_dir / "tables" / "summary")
+    _uvp_figure(runs, paper_dir / "figures" / "l2_uvp_vs_dim")
+    _maps_figure(maps_file, paper_dir / "figures" / "maps_2d")

@@ -1,0 +1,117 @@
+"""The DAG end to end on copies of the project: job counts, a smoke run, reruns, bad config."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import snakemake
+
+pytestmark = pytest.mark.workflow
+
+STATUSES = {"pass", "fail", "not evaluated", "report"}
+
+
+def job_counts(proc) -> dict[str, int]:
+    """Parse the 'Job stats' table of a dry run."""
+    counts = {}
+    for line in proc.stdout.splitlines():
+        m = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if m and m.group(1) != "total":
+            counts[m.group(1)] = int(m.group(2))
+    return counts
+
+
+def tree_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(f.relative_to(path)).encode() + f.read_bytes())
+    return digest.hexdigest()
+
+
+def edit_config(root: Path, edit) -> None:
+    cfg_path = root / "config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    edit(cfg)
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
+@pytest.mark.parametrize("scale", ["smoke", "default", "paper"])
+def test_dry_run_job_counts_follow_config(project, scale):
+    counts = job_counts(snakemake(project, "-n", "--config", f"scale={scale}", "papers=[monge_gap]"))
+    cfg = yaml.safe_load((project / "config.yaml").read_text())["monge_gap"]
+    merged = {**cfg["base"], **(cfg.get(scale) or {})}
+    methods = {**cfg["base"]["methods"], **(cfg.get(scale) or {}).get("methods", {})}
+    assert counts["monge_gap_train"] == len(merged["benchmarks"]) * len(methods)
+    assert counts["monge_gap_report"] == 1 and counts["scorecard"] == 1
+
+
+def test_smoke_run_outputs(smoke_project):
+    results = smoke_project / "results" / "smoke"
+    scorecard = (results / "CLAIMS.md").read_text()
+    for claims_file in sorted(results.glob("*/claims.json")):
+        data = json.loads(claims_file.read_text())
+        assert data["scale"] == "smoke" and data["claims"], claims_file
+        for claim in data["claims"]:
+            assert claim["status"] in STATUSES
+            assert f"| {data['paper']} | {claim['id']} |" in scorecard
+    run = results / "monge_gap" / "runs" / "gaussian" / "d2" / "mlp_mg" / "seed0"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["method"] == "mlp_mg" and metrics["l2_uvp"] >= 0
+    prov = json.loads((run / "provenance.json").read_text())
+    for key in ("git", "config_hash", "seed", "packages", "device", "wall_time_s", "peak_memory_mb"):
+        assert key in prov
+    for ext in ("csv", "md", "tex"):
+        assert (results / "monge_gap" / "tables" / f"l2_uvp.{ext}").stat().st_size > 0
+    assert (results / "monge_gap" / "figures" / "maps_2d.png").stat().st_size > 0
+    assert list((results / "benchmarks" / "monge_gap" / "train").rglob("*.tsv"))
+
+
+def test_nothing_to_do_after_a_run_and_fast(smoke_project):
+    start = time.perf_counter()
+    proc = snakemake(smoke_project, "-n", "--config", "scale=smoke")
+    elapsed = time.perf_counter() - start
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+    assert elapsed < 10, f"no-op dry run took {elapsed:.1f} s"
+
+
+def test_hyperparameter_change_reruns_only_that_method(smoke_project, tmp_path):
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(smoke_project, root, symlinks=True)
+    edit_config(root, lambda c: c["monge_gap"]["smoke"]["methods"]["mlp_mg"].update(monge_gap=2.0))
+    proc = snakemake(root, "-n", "--config", "scale=smoke")
+    counts = job_counts(proc)
+    assert counts.get("monge_gap_train") == 1, proc.stdout
+    assert re.search(r"method=mlp_mg$", proc.stdout, re.M), proc.stdout
+
+
+def test_library_edit_reruns_importing_jobs(smoke_project, tmp_path):
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(smoke_project, root, symlinks=True)
+    time.sleep(1)
+    with open(root / "src/paperdag/papers/monge_gap/ot.py", "a") as fh:
+        fh.write("\n# edited\n")
+    counts = job_counts(snakemake(root, "-n", "--config", "scale=smoke"))
+    assert counts.get("monge_gap_train", 0) >= 1 and counts.get("monge_gap_report") == 1
+
+
+def test_bad_config_stops_before_any_job_and_keeps_results(smoke_project, tmp_path):
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(smoke_project, root, symlinks=True)
+    before = tree_hash(root / "results")
+    edit_config(root, lambda c: c["monge_gap"]["base"].update(seeds=[0, -3]))
+    proc = snakemake(root, "--config", "scale=smoke", check=False)
+    assert proc.returncode != 0
+    assert "monge_gap.smoke.seeds[1]" in proc.stdout + proc.stderr
+    assert tree_hash(root / "results") == before
