@@ -31,7 +31,8 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, cfg: dict[str, Any]) -> None:
     write_table(_wide(runs, "fgsm_auc", cfg), tables / "fgsm_auc")
     sel = selected_runs(runs).drop_duplicates(["dataset", "method"])
     beta = sel.pivot(index="dataset", columns="method", values="beta")
-    beta = beta.reindex(columns=[m for m in cfg["method_list"] if m in beta.columns])
+    beta = beta.reindex(index=[d for d in cfg["datasets"] if d in beta.index],
+                        columns=[m for m in cfg["method_list"] if m in beta.columns])
     beta.insert(0, "dataset", [cfg["labels"][d] for d in beta.index])
     write_table(beta.reset_index(drop=True), tables / "selected_beta")
     cols = ["dataset_label", "method", "beta", "seed", "test_rmse", "test_mae", "val_rmse", "train_rmse",
