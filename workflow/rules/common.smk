@@ -7,7 +7,7 @@ from pathlib import Path
 # Use this checkout's library (also in job processes), even if another copy is installed.
 _SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, _SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_SRC, os.environ.get("PYTHONPATH")]))
+os.environ.update(PYTHONPATH=_SRC)
 
 from paperdag.config import ConfigError, resolve_paper, validate_config
 from paperdag.registry import library_sources, paper_spec
@@ -19,6 +19,9 @@ except ConfigError as err:
     sys.exit(f"paperdag: {err}")
 
 SCALE = config["scale"]
+# One software environment for every rule (the pip venv made by `make` is its default
+# realisation; `--sdm conda` builds it with conda instead).
+CONDA_ENV = "../../envs/paperdag.yaml"
 RESULTS = results_root(SCALE)
 PAPERS = list(config["papers"])
 
@@ -64,12 +67,18 @@ def stage_inputs(paper, stage):
     return inputs
 
 
+def _tagged(kind, paper, stage, tag, ext):
+    parts = [RESULTS, kind, paper, stage] + ([tag.strip("/")] if tag.strip("/") else [])
+    return "/".join(parts) + ext
+
+
 def log_file(paper, stage, tag=""):
-    return f"{RESULTS}/logs/{paper}/{stage}{tag}.log"
+    """Log path of a job; `tag` holds the rule's wildcards, e.g. "{benchmark}-{method}"."""
+    return _tagged("logs", paper, stage, tag, ".log")
 
 
 def benchmark_file(paper, stage, tag=""):
-    return f"{RESULTS}/benchmarks/{paper}/{stage}{tag}.tsv"
+    return _tagged("benchmarks", paper, stage, tag, ".tsv")
 
 
 def all_claims():

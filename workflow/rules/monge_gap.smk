@@ -16,15 +16,17 @@ rule monge_gap_train:
         stage="train",
         cfg=stage_params("monge_gap", "train"),
     log:
-        log_file("monge_gap", "train", "/{benchmark}/{method}"),
+        log_file("monge_gap", "train", "{benchmark}/{method}"),
     benchmark:
-        benchmark_file("monge_gap", "train", "/{benchmark}/{method}")
+        benchmark_file("monge_gap", "train", "{benchmark}/{method}")
     threads: heavy_threads
     resources:
         mem_mb=heavy_mem_mb,
         runtime=heavy_runtime,
         gpu=heavy_gpus,
     retries: 1
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -48,6 +50,8 @@ rule monge_gap_maps2d:
         runtime=heavy_runtime,
         gpu=heavy_gpus,
     retries: 1
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -63,5 +67,7 @@ rule monge_gap_report:
         cfg=stage_params("monge_gap", "report"),
     log:
         log_file("monge_gap", "report"),
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"

@@ -13,6 +13,8 @@ rule scorecard:
         report(f"{RESULTS}/CLAIMS.md", caption="../report/scorecard.rst", category="Scorecard"),
     log:
         log_file("all", "scorecard"),
+    conda:
+        CONDA_ENV
     script:
         "../scripts/scorecard.py"
 
@@ -22,5 +24,7 @@ rule verify:
         claims=all_claims(),
     log:
         log_file("all", "verify"),
+    conda:
+        CONDA_ENV
     script:
         "../scripts/verify.py"
