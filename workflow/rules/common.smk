@@ -68,8 +68,8 @@ def stage_inputs(paper, stage):
 
 
 def _tagged(kind, paper, stage, tag, ext):
-    parts = [RESULTS, kind, paper, stage] + ([tag.strip("/")] if tag.strip("/") else [])
-    return "/".join(parts) + ext
+    tag = tag.strip(os.sep)
+    return os.path.join(RESULTS, kind, paper, stage, *([tag] if tag else [])) + ext
 
 
 def log_file(paper, stage, tag=""):
