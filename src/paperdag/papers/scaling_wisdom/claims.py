@@ -171,6 +171,8 @@ def _cross(runs: pd.DataFrame, source: str):
 def _cross_trend(source: str, c: dict[str, Any]) -> Callable[[pd.DataFrame], Outcome]:
     def fn(runs: pd.DataFrame) -> Outcome:
         cv = _cross(runs, source)
+        if len(cv.widths) < 3:
+            raise MissingRuns("fewer than 3 crossover widths")
         txt = ", ".join(f"d{w}: {d:+.4f}±{s:.4f}" for w, d, s in zip(cv.widths, cv.delta, cv.se))
         return Outcome(cv.spearman, bool(cv.spearman >= c["spearman_min"]), f"Δ(D) = L_const − L_scaled: {txt}")
 
@@ -230,7 +232,7 @@ def make_claims(cfg: dict[str, Any] | None = None) -> list[Claim]:
         Claim("crossover_largest", "At the largest width, LR ∝ 1/D beats the constant LR tuned small",
               f"Δ(D_max) > {c['delta_min']:g} nats and > {c['delta_se']:g} SE", _gated(src, m, _cross_largest(src, c))),
     ]
-    for s in cfg.get("sources", ["hier", "flat", "text"]):
+    for s in sorted(cfg.get("sources", ["hier", "flat", "text"])):
         claims.append(Claim(f"gate_{s}", f"Learnability of source '{s}' (best test loss minus order-1 entropy)",
                             f"reported; learnable if ≤ −{m:g} nats", _gate_report(s, m)))
     if "text" in cfg.get("reg", {}).get("sources", []):
