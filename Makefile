@@ -10,10 +10,11 @@ export PYTHONHASHSEED := 0
 
 .PHONY: setup reproduce test smoke verify report lint dry-run clean-smoke
 
-$(VENV)/.installed: envs/requirements.txt pyproject.toml
+$(VENV)/.installed: envs/requirements.txt envs/requirements-nodeps.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r envs/requirements.txt
+	$(VENV)/bin/pip install --quiet --no-deps -r envs/requirements-nodeps.txt
 	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 

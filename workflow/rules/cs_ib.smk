@@ -17,8 +17,10 @@ rule cs_ib_download:
         stage="download",
         cfg=stage_params("cs_ib", "download"),
     log:
-        log_file("cs_ib", "download", "/{dataset}"),
+        log_file("cs_ib", "download", "{dataset}"),
     retries: 1
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -33,15 +35,17 @@ rule cs_ib_train:
         stage="train",
         cfg=stage_params("cs_ib", "train"),
     log:
-        log_file("cs_ib", "train", "/{dataset}"),
+        log_file("cs_ib", "train", "{dataset}"),
     benchmark:
-        benchmark_file("cs_ib", "train", "/{dataset}")
+        benchmark_file("cs_ib", "train", "{dataset}")
     threads: heavy_threads
     resources:
         mem_mb=heavy_mem_mb,
         runtime=heavy_runtime,
         gpu=heavy_gpus,
     retries: 1
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -57,5 +61,7 @@ rule cs_ib_report:
         cfg=stage_params("cs_ib", "report"),
     log:
         log_file("cs_ib", "report"),
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
