@@ -127,8 +127,7 @@ def _full_rank_projection(maps: np.ndarray, vec: np.ndarray, rtol: float) -> np.
     if k > d:
         return np.broadcast_to((vec**2).sum(axis=1), (len(vec),)).copy()
     g = np.einsum("nkd,nd->nk", maps, vec)
-    return np.einsum("nk,nk->n", g, np.linalg.solve(gram, np.broadcast_to(g[..., None], (*g.shape, 1)))[..., 0] if len(gram) == len(g)
-                     else np.linalg.solve(gram[0], g.T).T)
+    return np.einsum("nk,nk->n", g, np.linalg.solve(gram, g[..., None])[..., 0])
 
 
 def rowspace_maps(net: Network, maps: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -1,0 +1,87 @@
+"""The it_bounds jobs: `bounds` (one architecture × d, every n), `sdpi`, `crosscheck`, `report`.
+
+No gradient training anywhere (the testbed is analytic), so nothing goes through
+`paperdag.training.fit`; every job is vectorised numpy over Monte Carlo draws.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from paperdag.papers.it_bounds.bounds import evaluate_point
+from paperdag.papers.it_bounds.sdpi_check import run_sdpi_checks
+from paperdag.papers.it_bounds.testbed import make_network
+from paperdag.runs import write_run
+from paperdag.seeding import seed_everything
+from paperdag.stage import Job
+
+log = logging.getLogger(__name__)
+PAPER = "it_bounds"
+
+
+def class_mean(d: int, norm: float) -> np.ndarray:
+    """μ = ‖μ‖·e_1 (the testbed is rotation invariant up to the fixed random weights)."""
+    mu = np.zeros(d)
+    mu[0] = norm
+    return mu
+
+
+def network_seed(seed: int, arch: str, d: int) -> int:
+    """A stable seed per (seed, architecture, d) for the fixed random weights."""
+    return int(np.random.SeedSequence([seed, zlib.crc32(arch.encode()), d]).generate_state(1)[0])
+
+
+def bounds(job: Job) -> None:
+    cfg = job.cfg
+    arch, d = cfg["arch"], int(cfg["d"])
+    spec = cfg["architecture"]
+    net = make_network(arch, d, spec["widths"], spec["gains"], network_seed(cfg["seed"], arch, d))
+    mu = class_mean(d, cfg["mu_norm"])
+    with threadpool_limits(job.threads):  # tiny batched LAPACK calls: extra BLAS threads only contend
+        for n, path in zip(cfg["ns"], job.outputs):
+            started = time.perf_counter()
+            rng = np.random.default_rng([cfg["seed"], zlib.crc32(arch.encode()), d, n])
+            stats = evaluate_point(net, mu, cfg["sigma"], n, cfg["draws"], cfg["ramp_margin"], rng, cfg["chunk_elements"])
+            metrics = {"paper": PAPER, "kind": "bounds", "arch": arch, "d": d, "n": n, "seed": cfg["seed"],
+                       "mu_norm": cfg["mu_norm"], "sigma": cfg["sigma"], "ramp_margin": cfg["ramp_margin"], **stats}
+            write_run(path, metrics, config_hash=job.config_hash, seed=cfg["seed"], started=started)
+            out = stats["layers"][-1]
+            log.info("%s d=%d n=%d: gen %.4g ± %.2g, output KL bound %.4g, W1 per layer %s (%.1f s)", arch, d, n,
+                     stats["gen_mean"], stats["gen_se"], out["kl_joint"],
+                     " ".join(f"{x['w1']:.3g}" for x in stats["layers"]), time.perf_counter() - started)
+
+
+def sdpi(job: Job) -> None:
+    started = time.perf_counter()
+    with threadpool_limits(job.threads):  # numpy Generators are seeded explicitly: no global seeding needed
+        results = run_sdpi_checks(job.cfg["sdpi"], job.cfg["seed"], job.cfg["architectures"], job.cfg["dims"])
+    for path in job.outputs:
+        channel = Path(path).parent.name
+        write_run(path, {"paper": PAPER, "kind": "sdpi", "channel": channel, "cases": results[channel]},
+                  config_hash=job.config_hash, seed=job.cfg["seed"], started=started)
+        log.info("sdpi %s: %d cases", channel, len(results[channel]))
+
+
+def crosscheck(job: Job) -> None:
+    from paperdag.papers.it_bounds.crosscheck import run_crosscheck  # torch/geomloss: imported only here
+
+    started = time.perf_counter()
+    seed_everything(job.cfg["seed"], job.threads)
+    cases = run_crosscheck(job.cfg)
+    write_run(job.outputs[0], {"paper": PAPER, "kind": "crosscheck", "cases": cases},
+              config_hash=job.config_hash, seed=job.cfg["seed"], started=started)
+
+
+def report(job: Job) -> None:
+    from paperdag.aggregate import report_paper
+    from paperdag.papers.it_bounds.claims import make_claims
+    from paperdag.papers.it_bounds.summary import summarize
+
+    claims_path = job.outputs[0]
+    report_paper(paper=PAPER, scale=job.scale, metrics_files=[p for p in job.inputs if p.endswith("metrics.json")], claims=make_claims(job.cfg["claims"]),
+                 claims_path=claims_path, summarize=summarize, paper_dir=Path(claims_path).parent)
