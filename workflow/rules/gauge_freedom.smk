@@ -25,6 +25,8 @@ rule gauge_freedom_analytic:
         mem_mb=heavy_mem_mb,
         runtime=heavy_runtime,
     retries: 1
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -39,9 +41,9 @@ rule gauge_freedom_train:
         stage="train",
         cfg=stage_params("gauge_freedom", "train"),
     log:
-        log_file("gauge_freedom", "train", "/{manifold}/{kind}"),
+        log_file("gauge_freedom", "train", "{manifold}/{kind}"),
     benchmark:
-        benchmark_file("gauge_freedom", "train", "/{manifold}/{kind}")
+        benchmark_file("gauge_freedom", "train", "{manifold}/{kind}")
     wildcard_constraints:
         manifold=r"sphere\d*|torus|swiss_roll",
         kind=r"conservative|unconstrained",
@@ -51,6 +53,8 @@ rule gauge_freedom_train:
         runtime=heavy_runtime,
         gpu=heavy_gpus,
     retries: 1
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -66,5 +70,7 @@ rule gauge_freedom_report:
         cfg=stage_params("gauge_freedom", "report"),
     log:
         log_file("gauge_freedom", "report"),
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
