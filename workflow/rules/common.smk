@@ -40,10 +40,48 @@ def paper_dir(paper):
     return f"{RESULTS}/{paper}"
 
 
+REPORT_KINDS = {"tables": "table", "figures": "figure"}
+
+
+def report_caption(paper):
+    """Caption of a paper's tables and figures in the report: its own .rst if it has one."""
+    own = Path(workflow.basedir) / "workflow" / "report" / f"{paper}.rst"
+    return f"../report/{paper}.rst" if own.exists() else "../report/result.rst"
+
+
 def stage_outputs(paper, stage):
-    """Output patterns of a stage (wildcards left in), as the paper's spec declares them."""
+    """Output patterns of a stage (wildcards left in), as the paper's spec declares them.
+
+    Tables (`tables/*`) and figures (`figures/*`) are marked for `snakemake --report`:
+    category = paper id, subcategory = Tables/Figures, labels paper, file and kind.
+    """
     spec = paper_spec(paper)
-    return [f"{paper_dir(paper)}/{p}" for p in spec.outputs(paper_cfg(paper), stage)]
+    outputs = []
+    for rel in spec.outputs(paper_cfg(paper), stage):
+        path = f"{paper_dir(paper)}/{rel}"
+        kind = REPORT_KINDS.get(rel.split("/", 1)[0])
+        if kind is not None:
+            name = rel.split("/", 1)[1]
+            path = report(path, caption=report_caption(paper), category=paper, subcategory=f"{kind.title()}s",
+                          labels={"paper": paper, "file": name, "kind": kind})
+        outputs.append(path)
+    return outputs
+
+
+def published(paper):
+    """A paper's claims.json, Markdown tables (spec order: the first is the headline) and PNG figures."""
+    outs = paper_spec(paper).outputs(paper_cfg(paper), "report")
+    return {
+        "paper": paper,
+        "claims": f"{paper_dir(paper)}/claims.json",
+        "tables": [f"{paper_dir(paper)}/{o}" for o in outs if o.startswith("tables/") and o.endswith(".md")],
+        "figures": [f"{paper_dir(paper)}/{o}" for o in outs if o.startswith("figures/") and o.endswith(".png")],
+    }
+
+
+def published_files(wildcards):
+    """Every file the results front page is built from."""
+    return [f for p in map(published, PAPERS) for f in [p["claims"], *p["tables"], *p["figures"]]]
 
 
 def stage_params(paper, stage):

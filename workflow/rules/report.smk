@@ -1,8 +1,9 @@
-# Cross-paper products: the scorecard and the verify target.
+# Cross-paper products: the scorecard, the results front page (README.md, numbers.tex) and verify.
 
 
 localrules:
     scorecard,
+    results_readme,
     verify,
 
 
@@ -17,6 +18,22 @@ rule scorecard:
         CONDA_ENV
     script:
         "../scripts/scorecard.py"
+
+
+rule results_readme:
+    input:
+        published_files,
+    output:
+        readme=f"{RESULTS}/README.md",
+        numbers=f"{RESULTS}/numbers.tex",
+    params:
+        papers=[published(p) for p in PAPERS],
+    log:
+        log_file("all", "results_readme"),
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/results_readme.py"
 
 
 rule verify:
