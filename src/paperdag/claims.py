@@ -17,7 +17,11 @@ from paperdag.io import read_json, write_json, write_text
 PASS, FAIL, NOT_EVALUATED, REPORT = "pass", "fail", "not evaluated", "report"
 
 
-class MissingRuns(LookupError):
+class NotEvaluated(Exception):
+    """A claim cannot be judged from these runs; the message says why (e.g. a failed gate)."""
+
+
+class MissingRuns(NotEvaluated, LookupError):
     """The runs a claim needs are absent (failed, diverged, or not configured)."""
 
 
@@ -67,8 +71,14 @@ def evaluate_claims(claims: Iterable[Claim], runs: pd.DataFrame, scale: str) -> 
             continue
         try:
             outcome = claim.evaluate(runs)
-        except (MissingRuns, KeyError) as err:
+        except MissingRuns as err:
             results.append(ClaimResult(**base, measured=None, status=NOT_EVALUATED, detail=f"missing runs: {err}"))
+            continue
+        except NotEvaluated as err:
+            results.append(ClaimResult(**base, measured=None, status=NOT_EVALUATED, detail=str(err)))
+            continue
+        except KeyError as err:
+            results.append(ClaimResult(**base, measured=None, status=NOT_EVALUATED, detail=f"missing metric or runs: {err}"))
             continue
         status = REPORT if outcome.passed is None else (PASS if outcome.passed else FAIL)
         results.append(ClaimResult(**base, measured=_fmt(outcome.measured), status=status, detail=outcome.detail))

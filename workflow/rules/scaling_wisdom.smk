@@ -22,15 +22,17 @@ for _sw_job in paper_spec("scaling_wisdom").train_jobs(paper_cfg("scaling_wisdom
             stage="train",
             cfg=stage_params("scaling_wisdom", f"train/{_sw_job}"),
         log:
-            log_file("scaling_wisdom", "train", f"/{_sw_job}"),
+            log_file("scaling_wisdom", "train", f"{_sw_job}"),
         benchmark:
-            benchmark_file("scaling_wisdom", "train", f"/{_sw_job}")
+            benchmark_file("scaling_wisdom", "train", f"{_sw_job}")
         threads: heavy_threads
         resources:
             mem_mb=heavy_mem_mb,
             runtime=heavy_runtime,
             gpu=heavy_gpus,
         retries: 1
+        conda:
+            CONDA_ENV
         script:
             "../scripts/stage.py"
 
@@ -46,5 +48,7 @@ rule scaling_wisdom_report:
         cfg=stage_params("scaling_wisdom", "report"),
     log:
         log_file("scaling_wisdom", "report"),
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
