@@ -17,14 +17,16 @@ rule it_bounds_bounds:
         stage="bounds",
         cfg=stage_params("it_bounds", "bounds"),
     log:
-        log_file("it_bounds", "bounds", "/{arch}/d{d}"),
+        log_file("it_bounds", "bounds", "{arch}/d{d}"),
     benchmark:
-        benchmark_file("it_bounds", "bounds", "/{arch}/d{d}")
+        benchmark_file("it_bounds", "bounds", "{arch}/d{d}")
     threads: heavy_threads
     resources:
         mem_mb=heavy_mem_mb,
         runtime=heavy_runtime,
         gpu=0,
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -47,6 +49,8 @@ rule it_bounds_sdpi:
         mem_mb=heavy_mem_mb,
         runtime=heavy_runtime,
         gpu=0,
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -69,6 +73,8 @@ rule it_bounds_crosscheck:
         mem_mb=heavy_mem_mb,
         runtime=heavy_runtime,
         gpu=0,
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -84,5 +90,7 @@ rule it_bounds_report:
         cfg=stage_params("it_bounds", "report"),
     log:
         log_file("it_bounds", "report"),
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"

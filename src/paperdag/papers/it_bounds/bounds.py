@@ -33,7 +33,7 @@ def per_draw(net: Network, mu: np.ndarray, mu_hat: np.ndarray, sigma: float, n: 
     d_kl, ranks = kl_per_layer(mu_hat, mu, sigma, n, rowspace_maps(net, maps))
     c = 1.0 - 1.0 / n
     delta = mu_hat - mu
-    shift_sq = np.stack([(np.einsum("nkd,nd->nk", a, delta) ** 2).sum(1) for a in maps], axis=1)
+    shift_sq = np.stack([((a @ delta[..., None])[..., 0] ** 2).sum(1) for a in maps], axis=1)
     trace = np.stack([np.broadcast_to((a**2).sum((1, 2)), (len(mu_hat),)) for a in maps], axis=1)
     w1 = gaussian_w2_proportional(shift_sq, sigma**2 * trace, c)  # upper proxy at l < L
     w = readouts[0]

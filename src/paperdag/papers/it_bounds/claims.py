@@ -119,9 +119,10 @@ def make_claims(c: dict[str, Any]) -> list[Claim]:
         df = pd.concat([cases_frame(runs, "sdpi", ch) for ch in ("dropout", "dropconnect")])
         gen = df[df["support"] == "generic"]
         gap = (gen["max_ratio"] - gen["eta"]).abs()
+        binary = df[(df["support"] == "binary") & (df["d_in"] >= 2)]
         return Outcome(float(gap.max()), bool(gap.max() <= c["sdpi_tol"]),
-                       f"generic supports, {len(gen)} settings; binary supports reach at most "
-                       f"{(df.loc[df['support'] == 'binary', 'max_ratio'] / df.loc[df['support'] == 'binary', 'eta']).max():.3f}·η")
+                       f"generic supports, {len(gen)} settings; binary supports {{±1}}^d_in with d_in ≥ 2 reach at most "
+                       f"{(binary['max_ratio'] / binary['eta']).max():.3f}·η")
 
     def refined(runs: pd.DataFrame) -> Outcome:
         df = cases_frame(runs, "sdpi", "refined")

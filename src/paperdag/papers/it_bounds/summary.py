@@ -20,7 +20,8 @@ def _bounds_vs_n(layers: pd.DataFrame, stem: Path) -> None:
     out = layers[layers["layer"] == layers["n_layers"]]
     inp = layers[layers["layer"] == 0]
     archs, dims = sorted(out["arch"].unique()), sorted(out["d"].unique())
-    fig, axes = plt.subplots(len(archs), len(dims), figsize=(3.2 * len(dims), 2.6 * len(archs)), squeeze=False, sharex=True)
+    fig, axes = plt.subplots(len(archs), len(dims), figsize=(3.4 * len(dims), 2.8 * len(archs)), squeeze=False, sharex=True,
+                             layout="constrained")
     for (i, arch), (j, d) in ((a, b) for a in enumerate(archs) for b in enumerate(dims)):
         ax = axes[i][j]
         o, x = out[(out["arch"] == arch) & (out["d"] == d)], inp[(inp["arch"] == arch) & (inp["d"] == d)]
@@ -48,8 +49,8 @@ def _lognorm(values: pd.Series):
 
 def _tightness_heatmap(layers: pd.DataFrame, stem: Path) -> None:
     archs = sorted(layers["arch"].unique())
-    fig, axes = plt.subplots(1, len(archs), figsize=(4.2 * len(archs), 0.35 * layers.groupby("arch")["layer"].nunique().sum() + 2.5),
-                             squeeze=False)
+    rows = layers.groupby("arch")[["d", "layer"]].apply(lambda g: len(g.drop_duplicates())).max()
+    fig, axes = plt.subplots(1, len(archs), figsize=(5.5 * len(archs), 0.3 * rows + 2.0), squeeze=False, layout="constrained")
     for ax, arch in zip(axes[0], archs):
         sub = layers[layers["arch"] == arch]
         grid = sub.pivot_table(index=["d", "layer"], columns="n", values="tight_kl_joint")
@@ -62,7 +63,7 @@ def _tightness_heatmap(layers: pd.DataFrame, stem: Path) -> None:
 def _sdpi_figure(runs: pd.DataFrame, stem: Path) -> None:
     from paperdag.papers.it_bounds.sdpi import dropconnect_eta, dropout_eta, noise_eta
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), layout="constrained")
     dropout, dconn, noise = (cases_frame(runs, "sdpi", ch) for ch in ("dropout", "dropconnect", "noise"))
     widths = np.arange(1, 11)
     for p, color in zip(sorted(dropout["p"].unique()), sns.color_palette()):

@@ -68,6 +68,11 @@ def make_network(name: str, d: int, fractions: Sequence[float], gains: Sequence[
     return Network(name=name, d=d, widths=widths, rows=rows, hidden=hidden)
 
 
+def _left_multiply(w: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """w @ a[i] for every draw i, as one BLAS call: w (k, j), a (N, j, d) → (N, k, d)."""
+    return np.ascontiguousarray(np.tensordot(a, w, axes=([1], [1])).transpose(0, 2, 1))
+
+
 def layer_maps(net: Network, mu_hat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The linear maps A_l: X ↦ T_l for l = 0…L, and the read-outs u_l with output = u_lᵀT_l.
 
@@ -78,13 +83,13 @@ def layer_maps(net: Network, mu_hat: np.ndarray) -> tuple[list[np.ndarray], list
     rows = np.broadcast_to(net.rows, (n_draws, *net.rows.shape))
     maps = [np.broadcast_to(np.eye(d), (n_draws, d, d)), np.concatenate([mu_hat[:, None, :], rows], axis=1)]
     for w in net.hidden:
-        maps.append(np.einsum("ij,njk->nik", w, maps[-1]))
-    v = np.einsum("nij,nj->ni", maps[-1], mu_hat)  # output layer: v = A_{L−1} μ̂
-    maps.append(np.einsum("ni,nij->nj", v, maps[-1])[:, None, :])
+        maps.append(_left_multiply(w, maps[-1]))
+    v = (maps[-1] @ mu_hat[..., None])[..., 0]  # output layer: v = A_{L−1} μ̂
+    maps.append(v[:, None, :] @ maps[-1])
     readouts = [v]
     for w in reversed(net.hidden):
         readouts.append(readouts[-1] @ w)
-    readouts.append(np.einsum("ni,nij->nj", readouts[-1], maps[1]))  # u_0 = w
+    readouts.append((readouts[-1][:, None, :] @ maps[1])[:, 0, :])  # u_0 = w
     readouts = readouts[::-1] + [np.ones((n_draws, 1))]
     return maps, readouts
 
@@ -126,7 +131,7 @@ def _full_rank_projection(maps: np.ndarray, vec: np.ndarray, rtol: float) -> np.
         return None
     if k > d:
         return np.broadcast_to((vec**2).sum(axis=1), (len(vec),)).copy()
-    g = np.einsum("nkd,nd->nk", maps, vec)
+    g = (maps @ vec[..., None])[..., 0]
     return np.einsum("nk,nk->n", g, np.linalg.solve(gram, g[..., None])[..., 0])
 
 
@@ -143,7 +148,7 @@ def rowspace_maps(net: Network, maps: Sequence[np.ndarray]) -> list[np.ndarray]:
         b = w @ b
         _, s, vh = np.linalg.svd(b, full_matrices=False)
         q = vh[s > 1e-10 * s[0] * max(b.shape)]
-        out.append(np.einsum("rj,njd->nrd", q, maps[1]))
+        out.append(_left_multiply(q, maps[1]))
     return out + [maps[-1]]
 
 
