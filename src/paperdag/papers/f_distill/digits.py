@@ -95,7 +95,7 @@ def prepare(job: Job) -> None:
         from .inception import inception_features, load_inception
 
         inc = inception_features(load_inception(c["inception_weights"]), x[perm[-c["n_fid"]:]].reshape(-1, 8, 8))
-        stats["inception_mu"], stats["inception_sigma"] = gaussian_stats(inc)
+        stats["inception_features"] = inc  # the statistics follow from these (cached once)
     with atomic_path(job.outputs[0]) as tmp:
         torch.save({"classifier": clf.state_dict(), "teacher": teacher.state_dict(), "accuracy": accuracy,
                     "train_s": time.perf_counter() - t0}, tmp)
@@ -159,11 +159,11 @@ def distil(job: Job) -> None:
     task.trajectory[-1] = torch.stack([final_eval[k].float() for k in METRICS], 1)
     final = {k: v.double().numpy() for k, v in final_eval.items()}
     if c["n_fid"]:
-        from .inception import fid_from_features, inception_features, load_inception
+        from .inception import fid, inception_features, load_inception
 
         net = load_inception(c["inception_weights"])
         feats = inception_features(net, samples[:, : c["n_fid"]].reshape(-1, 8, 8)).reshape(m, c["n_fid"], -1)
-        final["fid"] = np.array([fid_from_features(f, stats["inception_mu"], stats["inception_sigma"]) for f in feats])
+        final["fid"] = np.array([fid(f, stats["inception_features"]) for f in feats])
     traj = task.trajectory.double().numpy()
     for i, (div, seed) in enumerate(zip(names, slot_seeds)):
         metrics = {"task": "digits", "init": "normal", "divergence": div, "seed": seed, "steps": eval_steps[-1],
