@@ -1,13 +1,18 @@
 """Checked downloads for paper-scale data: sha256 + size, retries with backoff, atomic write.
 
-A file is only ever visible at its final path once its checksum matched; a mismatch,
-an HTTP error or a stalled server raises `DownloadError` naming the URL and the
-expected checksum, and leaves nothing behind that a later run could mistake for data.
+A file is only ever visible at its final path once its size and checksum matched; a
+mismatch, an HTTP error or a stalled server raises `DownloadError` naming the URL and
+the expected checksum, and leaves nothing behind that a later run could mistake for data.
+Errors that another attempt can cure (truncation, altered bytes, 5xx, 408/429, timeouts,
+dropped connections) are retried with exponential backoff; the others (404 and other
+4xx) fail at once.
 """
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
+import re
 import tarfile
 import time
 import urllib.error
@@ -19,9 +24,16 @@ from paperdag.io import atomic_path
 
 log = logging.getLogger(__name__)
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_RETRYABLE_HTTP = {408, 429}
+
 
 class DownloadError(RuntimeError):
     """A download failed for good; the message names the URL and the expected sha256."""
+
+
+class _PermanentError(DownloadError):
+    """A failure that another attempt cannot cure (e.g. HTTP 404)."""
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -32,36 +44,64 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _fetch_once(url: str, dest: Path, timeout: float) -> None:
-    with urllib.request.urlopen(url, timeout=timeout) as response, open(dest, "wb") as out:
-        expected_len = response.headers.get("Content-Length")
+def _fetch_once(url: str, dest: Path, timeout: float, size: int | None, deadline: float) -> None:
+    """One attempt: stream `url` into `dest`, checking length, size and a wall-clock deadline."""
+    start = time.monotonic()
+    try:
+        response = urllib.request.urlopen(url, timeout=timeout)
+    except urllib.error.HTTPError as err:
+        if err.code < 500 and err.code not in _RETRYABLE_HTTP:
+            raise _PermanentError(f"HTTP {err.code} {err.reason}") from err
+        raise
+    with response, open(dest, "wb") as out:
+        header = response.headers.get("Content-Length")
+        expected_len = int(header) if header is not None else None
+        if size is not None and expected_len is not None and expected_len != size:
+            raise DownloadError(f"server announces {expected_len} bytes, expected {size}")
+        limit = size if size is not None else expected_len
         written = 0
         while True:
-            block = response.read(1 << 16)
+            block = response.read1(1 << 16)  # returns what has arrived, so the deadline is checked
             if not block:
                 break
             out.write(block)
             written += len(block)
-    if expected_len is not None and written != int(expected_len):
-        raise DownloadError(f"{url}: truncated, got {written} of {expected_len} bytes")
+            if limit is not None and written > limit:  # never fill the disk with an oversized reply
+                raise DownloadError(f"more than the expected {limit} bytes")
+            if time.monotonic() - start > deadline:
+                raise TimeoutError(f"no complete reply within {deadline:g} s ({written} bytes so far)")
+    if limit is not None and written != limit:
+        raise DownloadError(f"truncated, got {written} of {limit} bytes")
 
 
-def download(url: str, dest: str | Path, sha256: str, *, retries: int = 3, timeout: float = 30.0,
-             backoff: float = 1.0) -> Path:
-    """Fetch `url` to `dest` unless a file with the right checksum is already there."""
+def download(url: str, dest: str | Path, sha256: str, *, size: int | None = None, retries: int = 3,
+             timeout: float = 30.0, deadline: float = 3600.0, backoff: float = 1.0) -> Path:
+    """Fetch `url` to `dest` unless a file with the right checksum is already there.
+
+    `sha256` is required (a pinned checksum, lower-case hex); `size`, if given, is checked too.
+    `timeout` bounds each socket read (a stalled server), `deadline` one whole attempt (a trickle).
+    Attempt k+1 starts `backoff * 2**(k-1)` seconds after attempt k failed with a retryable error.
+    """
     dest = Path(dest)
-    if dest.exists() and sha256_file(dest) == sha256:
-        return dest
+    if not _SHA256.match(sha256 or ""):
+        raise DownloadError(f"refusing to download {url}: no pinned sha256 (got {sha256!r}); record its checksum first")
+    if dest.exists():
+        if sha256_file(dest) == sha256 and (size is None or dest.stat().st_size == size):
+            return dest
+        log.warning("%s exists but does not match sha256 %s; removing it and downloading again", dest, sha256)
+        dest.unlink()
     last_error = "unknown error"
     for attempt in range(1, retries + 1):
         try:
             with atomic_path(dest) as tmp:
-                _fetch_once(url, tmp, timeout)
+                _fetch_once(url, tmp, timeout, size, deadline)
                 got = sha256_file(tmp)
                 if got != sha256:
                     raise DownloadError(f"checksum mismatch: got sha256 {got}")
             return dest
-        except (urllib.error.URLError, OSError, TimeoutError, DownloadError) as err:
+        except _PermanentError as err:
+            raise DownloadError(f"could not download {url} (expected sha256 {sha256}): {err}") from err
+        except (urllib.error.URLError, http.client.HTTPException, OSError, DownloadError) as err:
             last_error = f"{type(err).__name__}: {err}"
             log.warning("download %s attempt %d/%d failed: %s", url, attempt, retries, last_error)
             if attempt < retries:
