@@ -94,6 +94,12 @@ def _make_module(task: nn.Module, label: str, run_labels: Sequence[str], log_eve
         def configure_optimizers(self):
             return self.task.configure_optimizer()
 
+        def on_save_checkpoint(self, checkpoint):  # a resumed run reports the whole history
+            checkpoint["paperdag_loss_history"] = [[s, list(v)] for s, v in self.loss_history]
+
+        def on_load_checkpoint(self, checkpoint):
+            self.loss_history = [(int(s), list(v)) for s, v in checkpoint.get("paperdag_loss_history", [])]
+
     return LitTask()
 
 
