@@ -14,11 +14,12 @@ from paperdag.config import load_schema, resolve_paper
 from paperdag.metrics import frechet_distance
 from paperdag.papers.it_bounds import spec
 from paperdag.papers.it_bounds.bounds import evaluate_point
+from paperdag.papers.it_bounds.factored import FactoredNetwork, factored_quantities
 from paperdag.papers.it_bounds.claims import make_claims
 from paperdag.papers.it_bounds.sdpi import (contraction_ratios, dropconnect_eta, dropconnect_kernel, dropout_eta,
                                              dropout_kernel, kl, noise_eta, noise_mixture_kl, random_pairs)
-from paperdag.papers.it_bounds.testbed import (expected_ramp, gaussian_w1_1d, gaussian_w2_proportional, kl_per_layer,
-                                                layer_maps, make_network, rowspace_maps, rowspace_projection,
+from paperdag.papers.it_bounds.testbed import (expected_ramp, gaussian_w1_1d, gaussian_w2_proportional, kl_from_projection,
+                                                kl_per_layer, layer_maps, make_network, rowspace_projection,
                                                 true_gen_error)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,9 +51,7 @@ def test_kl_per_layer_matches_textbook_gaussian_kl(arch: str) -> None:
     net = make_network(arch, d, *ARCHS[arch], seed=3)
     mu_hat = mu + sigma / np.sqrt(n) * np.random.default_rng(0).standard_normal((4, d))
     maps, _ = layer_maps(net, mu_hat)
-    got, ranks = kl_per_layer(mu_hat, mu, sigma, n, rowspace_maps(net, maps))
-    full, _ = kl_per_layer(mu_hat, mu, sigma, n, maps)
-    np.testing.assert_allclose(got, full, rtol=1e-9, atol=1e-12)
+    got, ranks = kl_per_layer(mu_hat, mu, sigma, n, maps)
     for i, (l, a) in itertools.product(range(4), enumerate(maps)):
         ref = _gauss_kl_on_rowspace(np.asarray(a[i]), mu_hat[i], mu, 1 - 1 / n, sigma)
         assert got[i, l] == pytest.approx(ref, rel=1e-7, abs=1e-10)
@@ -196,7 +195,7 @@ def test_evaluate_point_bounds_hold_and_chunking_is_invisible() -> None:
     d, n = 8, 30
     net = make_network("bottleneck_expand", d, *ARCHS["bottleneck_expand"], seed=0)
     one = evaluate_point(net, _mu(d), 1.0, n, 600, 0.5, np.random.default_rng(9))
-    chunked = evaluate_point(net, _mu(d), 1.0, n, 600, 0.5, np.random.default_rng(9), chunk_elements=8 * 8 * 50)
+    chunked = evaluate_point(net, _mu(d), 1.0, n, 600, 0.5, np.random.default_rng(9), chunk_elements=(8 + 8) * 50)
     assert one["gen_mean"] == pytest.approx(chunked["gen_mean"], rel=1e-12)
     for layer in one["layers"]:
         assert layer["kl_pointwise_slack_min"] >= 0 and layer["w_pointwise_slack_min"] >= 0
@@ -233,3 +232,23 @@ def test_bounds_claim_fails_when_a_bound_is_below_the_error() -> None:
     claim = next(c for c in make_claims(cfg) if c.id == "bounds_hold")
     outcome = claim.evaluate(runs)
     assert outcome.passed is False and outcome.measured < -3
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+@pytest.mark.parametrize("d", [6, 20])
+def test_factored_path_equals_dense_path(arch: str, d: int) -> None:
+    """The O(width·d) rank-one factorisation gives the dense maps' projections, ranks, shifts, traces and readouts."""
+    n, sigma = 15, 1.0
+    mu = _mu(d)
+    net = make_network(arch, d, *ARCHS[arch], seed=8)
+    mu_hat = mu + sigma / np.sqrt(n) * np.random.default_rng(3).standard_normal((7, d))
+    maps, readouts = layer_maps(net, mu_hat)
+    dense_kl, dense_rank = kl_per_layer(mu_hat, mu, sigma, n, maps)
+    q = factored_quantities(FactoredNetwork.build(net), mu, mu_hat)
+    np.testing.assert_array_equal(q["rank"], dense_rank)
+    np.testing.assert_allclose(kl_from_projection(q["proj"], q["rank"], sigma, n), dense_kl, rtol=1e-8, atol=1e-12)
+    delta = mu_hat - mu
+    np.testing.assert_allclose(q["shift_sq"], np.stack([((a @ delta[..., None])[..., 0] ** 2).sum(1) for a in maps], 1), rtol=1e-9)
+    np.testing.assert_allclose(q["trace"], np.stack([np.broadcast_to((a**2).sum((1, 2)), (7,)) for a in maps], 1), rtol=1e-9)
+    np.testing.assert_allclose(q["readout_norm"], np.stack([np.linalg.norm(u, axis=1) for u in readouts], 1), rtol=1e-9)
+    np.testing.assert_allclose(q["w"], readouts[0], rtol=1e-9)

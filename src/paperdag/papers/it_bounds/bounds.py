@@ -1,7 +1,8 @@
 """Per-layer bounds on one testbed point (architecture, d, n), over Monte Carlo draws of μ̂.
 
 For each draw W and each layer l = 0…L (protocol §2.1–2.2):
-- D_l(W), exact (testbed.kl_per_layer); the joint KL bound B_KL(l) = √(2s²·E D_l) and the
+- D_l(W), exact (the O(width·d) factored path of `factored.py`, equal to
+  `testbed.kl_per_layer` on the dense maps); the joint KL bound B_KL(l) = √(2s²·E D_l) and the
   per-W bound E_W √(2s²·D_l(W)) (tighter by Jensen), s = 1/2 for the 0-1 loss. The per-W
   inequality |gen(W)| ≤ √(2s²D_l(W)) holds draw by draw, so it is checked per draw too.
 - W1_l(W): exact at the scalar output (1-D quantile integral); elsewhere the closed-form W2
@@ -18,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from paperdag.papers.it_bounds.factored import FactoredNetwork, factored_quantities
 from paperdag.papers.it_bounds.testbed import (SUBGAUSS_01, Network, gaussian_w1_1d, gaussian_w2_proportional,
-                                                kl_per_layer, layer_maps, ramp_gen_error, rowspace_maps, true_gen_error)
+                                                kl_from_projection, ramp_gen_error, true_gen_error)
 
 
 def draw_mu_hat(rng: np.random.Generator, mu: np.ndarray, sigma: float, n: int, draws: int) -> np.ndarray:
@@ -27,20 +29,17 @@ def draw_mu_hat(rng: np.random.Generator, mu: np.ndarray, sigma: float, n: int, 
     return mu + sigma / np.sqrt(n) * rng.standard_normal((draws, mu.shape[0]))
 
 
-def per_draw(net: Network, mu: np.ndarray, mu_hat: np.ndarray, sigma: float, n: int, margin: float) -> dict[str, np.ndarray]:
+def per_draw(fn: FactoredNetwork, mu: np.ndarray, mu_hat: np.ndarray, sigma: float, n: int, margin: float) -> dict[str, np.ndarray]:
     """Every per-draw quantity: (N, L+1) arrays per layer and (N,) arrays for the errors."""
-    maps, readouts = layer_maps(net, mu_hat)
-    d_kl, ranks = kl_per_layer(mu_hat, mu, sigma, n, rowspace_maps(net, maps))
+    q = factored_quantities(fn, mu, mu_hat)
+    d_kl, ranks = kl_from_projection(q["proj"], q["rank"], sigma, n), q["rank"]
     c = 1.0 - 1.0 / n
-    delta = mu_hat - mu
-    shift_sq = np.stack([((a @ delta[..., None])[..., 0] ** 2).sum(1) for a in maps], axis=1)
-    trace = np.stack([np.broadcast_to((a**2).sum((1, 2)), (len(mu_hat),)) for a in maps], axis=1)
-    w1 = gaussian_w2_proportional(shift_sq, sigma**2 * trace, c)  # upper proxy at l < L
-    w = readouts[0]
+    w1 = gaussian_w2_proportional(q["shift_sq"], sigma**2 * q["trace"], c)  # upper proxy at l < L
+    w = q["w"]
     w_norm = np.linalg.norm(w, axis=1)
     w1[:, -1] = gaussian_w1_1d(np.einsum("nd,nd->n", w, mu_hat), sigma * np.sqrt(c) * w_norm, w @ mu, sigma * w_norm)
-    lip = 1.0 / (2.0 * margin)
-    rho = np.stack([lip * np.linalg.norm(u, axis=1) / w_norm for u in readouts], axis=1)
+    rho = q["readout_norm"] / (2.0 * margin * w_norm[:, None])  # Lip(ramp)·‖u_l‖, margin normalised by ‖w‖
+    shift_sq = q["shift_sq"]
     return {
         "D": d_kl, "rank": ranks, "kl_perw": np.sqrt(2 * SUBGAUSS_01**2 * np.maximum(d_kl, 0.0)),
         "w1": w1, "w1_lower": np.sqrt(shift_sq), "w_bound": rho * w1,
@@ -53,11 +52,12 @@ def _se(x: np.ndarray, axis: int = 0) -> np.ndarray:
 
 
 def evaluate_point(net: Network, mu: np.ndarray, sigma: float, n: int, draws: int, margin: float,
-                   rng: np.random.Generator, chunk_elements: int = 20_000_000) -> dict[str, Any]:
+                   rng: np.random.Generator, chunk_elements: int = 2_000_000) -> dict[str, Any]:
     """Summaries of one (architecture, d, n) point over `draws` draws, computed in chunks."""
     widest = max(net.layer_widths)
-    chunk = max(1, min(draws, chunk_elements // (widest * net.d)))
-    parts = [per_draw(net, mu, draw_mu_hat(rng, mu, sigma, n, min(chunk, draws - s)), sigma, n, margin)
+    chunk = max(1, min(draws, chunk_elements // (widest + net.d)))  # per-draw arrays are O(width + d)
+    fn = FactoredNetwork.build(net)
+    parts = [per_draw(fn, mu, draw_mu_hat(rng, mu, sigma, n, min(chunk, draws - s)), sigma, n, margin)
              for s in range(0, draws, chunk)]
     q = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     gen, ramp = q["gen"], q["ramp_gen"]

@@ -135,23 +135,6 @@ def _full_rank_projection(maps: np.ndarray, vec: np.ndarray, rtol: float) -> np.
     return np.einsum("nk,nk->n", g, np.linalg.solve(gram, g[..., None])[..., 0])
 
 
-def rowspace_maps(net: Network, maps: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Smaller matrices with the same row spaces as A_0 … A_L (for cheaper projections).
-
-    For 2 ≤ l ≤ L−1, A_l = B_l A_1 with B_l = W_l⋯W_2 fixed; if Q_l is an orthonormal basis
-    of rowspace(B_l), then B_l = (B_l Q_l) Q_lᵀ with B_l Q_l of full column rank, so
-    rowspace(A_l) = rowspace(Q_lᵀ A_1), an r_l × d matrix, r_l = rank(B_l).
-    """
-    out = [maps[0], maps[1]]
-    b = np.eye(net.widths[0])
-    for w in net.hidden:
-        b = w @ b
-        _, s, vh = np.linalg.svd(b, full_matrices=False)
-        q = vh[s > 1e-10 * s[0] * max(b.shape)]
-        out.append(_left_multiply(q, maps[1]))
-    return out + [maps[-1]]
-
-
 def kl_per_layer(mu_hat: np.ndarray, mu: np.ndarray, sigma: float, n: int,
                  maps: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Exact per-W KL terms D_l(W) = D(P_{T_l^i,Y_i|W} ‖ P_{T_l',Y'|W}) for each layer.
@@ -167,12 +150,14 @@ def kl_per_layer(mu_hat: np.ndarray, mu: np.ndarray, sigma: float, n: int,
         V_l an orthonormal basis of rowspace(A_l); and the ranks (N, L+1).
     """
     delta = mu_hat - mu
-    cols, ranks = [], []
-    for a in maps:
-        proj, r = rowspace_projection(a, delta)
-        cols.append(0.5 * (-r / n - r * np.log1p(-1.0 / n) + proj / sigma**2))
-        ranks.append(r)
-    return np.stack(cols, axis=1), np.stack(ranks, axis=1)
+    proj, ranks = zip(*(rowspace_projection(a, delta) for a in maps))
+    ranks = np.stack(ranks, axis=1)
+    return kl_from_projection(np.stack(proj, axis=1), ranks, sigma, n), ranks
+
+
+def kl_from_projection(proj: np.ndarray, rank: np.ndarray, sigma: float, n: int) -> np.ndarray:
+    """D_l = ½[−r/n − r·ln(1−1/n) + ‖V_lᵀ(μ̂−μ)‖²/σ²] from the projection and the rank."""
+    return 0.5 * (-rank / n - rank * np.log1p(-1.0 / n) + proj / sigma**2)
 
 
 def true_gen_error(w: np.ndarray, mu: np.ndarray, mu_hat: np.ndarray, sigma: float, n: int) -> np.ndarray:
