@@ -127,7 +127,7 @@ class DigitsEvaluator:
 
 def distil(job: Job) -> None:
     """Distil the digits teacher with every configured divergence and seed, as one batched model."""
-    from .stages import _slots, distill_config
+    from .stages import _slots, accelerator, distill_config
 
     t0 = time.perf_counter()
     cfg, c = job.cfg, job.cfg["digits"]
@@ -153,7 +153,8 @@ def distil(job: Job) -> None:
                        c["n_eval"], METRICS)
     run_labels = [f"{n}/seed{s}" for n, s in zip(names, slot_seeds)]
     fit(task, steps=dc.total_iterations, label=job.label, run_labels=run_labels,
-        checkpoint_dir=job.checkpoint_dir() / job.config_hash, checkpoint_every=c["checkpoint_every"])
+        checkpoint_dir=job.checkpoint_dir() / job.config_hash, checkpoint_every=c["checkpoint_every"],
+        accelerator=accelerator(job))
     samples = task.samples(c["n_eval"])
     final_eval = evaluator(samples)
     task.trajectory[-1] = torch.stack([final_eval[k].float() for k in METRICS], 1)

@@ -92,7 +92,7 @@ class OneStep(nn.Module):
         self.denoiser, self.sigma_max = denoiser, sigma_max
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.denoiser(self.sigma_max * z, torch.full(z.shape[:-1], self.sigma_max))
+        return self.denoiser(self.sigma_max * z, torch.full(z.shape[:-1], self.sigma_max, device=z.device))
 
 
 class DistillTask(nn.Module):
@@ -119,7 +119,7 @@ class DistillTask(nn.Module):
     # --- random draws: one per seed, shared by every divergence slot of that seed ---
     def _per_seed(self, step: int, stream: int, make: Callable[[torch.Generator], torch.Tensor]) -> torch.Tensor:
         draws = torch.stack([make(step_generator(s, step, stream)) for s in self.unique_seeds])
-        return draws[self.slot_seed]
+        return draws.to(self.grid.device)[self.slot_seed]  # drawn on the CPU: identical on any device
 
     def _latents(self, step: int, stream: int, n: int) -> torch.Tensor:
         return self._per_seed(step, stream, lambda g: torch.randn(n, self.cfg.latent_dim, generator=g))
@@ -193,7 +193,7 @@ class DistillTask(nn.Module):
         """Evaluate every slot's samples and store row k of the trajectory (kept in checkpoints)."""
         if self.evaluator is None:
             return
-        metrics = self.evaluator(self.samples(self.n_eval))
+        metrics = self.evaluator(self.samples(self.n_eval).cpu())
         self.trajectory[k] = torch.stack([metrics[m].float() for m in self.metric_names], dim=1)
 
     def configure_optimizer(self) -> torch.optim.Optimizer:

@@ -12,7 +12,7 @@ import torch
 from paperdag.runs import write_run
 from paperdag.seeding import seed_everything, step_generator
 from paperdag.stage import Job
-from paperdag.training import fit
+from paperdag.training import choose_accelerator, fit
 
 from .distill import DistillConfig, DistillTask, Discriminator, SharedTeacher
 from .edm import Denoiser, DenoiserTask, MixtureTeacher
@@ -27,6 +27,11 @@ def distill_config(shared: dict[str, Any], task: dict[str, Any], data_dim: int, 
     keys = DistillConfig.__dataclass_fields__
     merged = {**{k: v for k, v in shared.items() if k in keys}, **{k: v for k, v in task.items() if k in keys}, **fixed}
     return DistillConfig(data_dim=data_dim, **merged)
+
+
+def accelerator(job: Job) -> str:
+    """'gpu' for jobs the rules gave a GPU (paper scale), else 'cpu'; only the distillation loops use it."""
+    return choose_accelerator(int(job.resources.get("gpu", 0) or 0) > 0, bool(getattr(job, "allow_cpu", False)))
 
 
 def _slots(divergences: list[str], seeds: list[int]) -> tuple[list[str], list[int]]:
@@ -78,7 +83,7 @@ def toy(job: Job) -> None:
     task = DistillTask(dc, names, slot_seeds, student, fake, disc, teacher, real, evaluator, eval_steps, tc["n_eval"], TOY_METRICS)
     ckpt = job.checkpoint_dir() / job.config_hash
     fit(task, steps=dc.total_iterations, label=job.label, run_labels=[f"{n}/seed{s}" for n, s in zip(names, slot_seeds)],
-        checkpoint_dir=ckpt, checkpoint_every=tc["checkpoint_every"])
+        checkpoint_dir=ckpt, checkpoint_every=tc["checkpoint_every"], accelerator=accelerator(job))
 
     samples = task.samples(tc["n_eval"])
     final_eval = ToyEvaluator(means, weights, reference, k=tc["knn_k"], sinkhorn_blur=tc["sinkhorn_blur"], n_sinkhorn=tc["n_sinkhorn"])(samples)
