@@ -26,6 +26,8 @@ rule gda_simulate:
         runtime=heavy_runtime,
         gpu=0,  # numpy only, at every scale
     retries: 1
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -40,15 +42,17 @@ rule gda_augment:
         stage="augment",
         cfg=stage_params("gda", "augment"),
     log:
-        log_file("gda", "augment", "/{dataset}"),
+        log_file("gda", "augment", "{dataset}"),
     benchmark:
-        benchmark_file("gda", "augment", "/{dataset}")
+        benchmark_file("gda", "augment", "{dataset}")
     threads: heavy_threads
     resources:
         mem_mb=heavy_mem_mb,
         runtime=heavy_runtime,
         gpu=heavy_gpus,
     retries: 1
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -64,5 +68,7 @@ rule gda_report:
         cfg=stage_params("gda", "report"),
     log:
         log_file("gda", "report"),
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"

@@ -56,7 +56,7 @@ def no_faster_rate(runs: pd.DataFrame) -> Outcome:
     slopes = slopes_d1(runs)
     diff = (slopes.drop(0) - slopes[0]).abs()
     return Outcome(float(diff.max()), bool((diff <= SLOPE_TOL).all()),
-                   f"slope(γ=0) = {slopes[0]:.3f}; " + ", ".join(f"γ={g}: {s:.3f}" for g, s in slopes.drop(0).items()))
+                   f"slope(γ=0) = {slopes[0]:.3f}; " + ", ".join(f"γ={int(g)}: {s:.3f}" for g, s in slopes.drop(0).items()))
 
 
 def gap_ratio_d1(runs: pd.DataFrame) -> Outcome:
@@ -65,7 +65,7 @@ def gap_ratio_d1(runs: pd.DataFrame) -> Outcome:
     worst = ratio.stack()
     key = (np.log(worst)).abs().idxmax()
     ok = bool(((worst >= RATIO_LOW) & (worst <= RATIO_HIGH)).all())
-    return Outcome(float(worst[key]), ok, f"furthest from 1 at m={key[0]}, γ={key[1]}; range "
+    return Outcome(float(worst[key]), ok, f"furthest from 1 at m={int(key[0])}, γ={int(key[1])}; range "
                    f"[{worst.min():.3f}, {worst.max():.3f}] over {len(worst)} (m, γ) cells")
 
 
@@ -83,7 +83,7 @@ def high_d_reduction(runs: pd.DataFrame) -> Outcome:
         raise MissingRuns(f"no d ≥ {HIGH_D_MIN} runs at γ = {HIGH_D_GAMMA}")
     ratio = table[HIGH_D_GAMMA] / table[0]
     return Outcome(float(ratio.max()), bool((ratio <= HIGH_D_RATIO).all()),
-                   ", ".join(f"d={d}: {r:.3f}" for d, r in ratio.items()))
+                   ", ".join(f"d={int(d)}: {r:.3f}" for d, r in ratio.items()))
 
 
 def plateau_in_gamma(runs: pd.DataFrame) -> Outcome:
@@ -106,7 +106,7 @@ def gain_grows_with_d(runs: pd.DataFrame) -> Outcome:
     gain = 1 - table[g_max] / table[0]
     steps = np.diff(gain.to_numpy())
     return Outcome(float(steps.min()), bool((steps > 0).all()),
-                   f"relative gain 1 − gap(γ={g_max})/gap(0): " + ", ".join(f"d={d}: {v:.3f}" for d, v in gain.items()))
+                   f"relative gain 1 − gap(γ={int(g_max)})/gap(0): " + ", ".join(f"d={int(d)}: {v:.3f}" for d, v in gain.items()))
 
 
 def largest_d_gap_reduced(runs: pd.DataFrame) -> Outcome:
@@ -114,14 +114,14 @@ def largest_d_gap_reduced(runs: pd.DataFrame) -> Outcome:
     row = table.loc[table.index.max()]
     g_max = max(table.columns)
     ratio = float(row[g_max] / row[0])
-    return Outcome(ratio, ratio < 1.0, f"d={table.index.max()}, gap(γ={g_max}) / gap(γ=0)")
+    return Outcome(ratio, ratio < 1.0, f"d={int(table.index.max())}, gap(γ={int(g_max)}) / gap(γ=0)")
 
 
 def zero_one_not_improved(runs: pd.DataFrame) -> Outcome:
     sub = _sim(runs, "d_sweep")
     big = sub[sub["d"] == sub["d"].max()].set_index("gamma")["test_err_mean"].sort_index()
     return Outcome(f"{big.iloc[0]:.3f} → {big.iloc[-1]:.3f}", None,
-                   f"test 0-1 error at d={sub['d'].max()}, m={sub['m'].iloc[0]}, γ = {big.index[0]} → {big.index[-1]}")
+                   f"test 0-1 error at d={int(sub['d'].max())}, m={int(sub['m'].iloc[0])}, γ = {int(big.index[0])} → {int(big.index[-1])}")
 
 
 def _digits(runs: pd.DataFrame, generator: str) -> pd.DataFrame:
@@ -142,12 +142,14 @@ def digits_effect(generator: str):
         base = sub[sub["gamma"] == 0].groupby(["dataset", "m"])[["test_acc", "acc_gap"]].mean()
         aug = sub[(sub["generator"] == generator) & (sub["gamma"] == g_max)]
         fd = aug.groupby(["dataset", "m"])["fd_generator"].mean()
+        fid = aug.groupby(["dataset", "m"])["generator_class_fidelity"].mean()
         aug = aug.groupby(["dataset", "m"])[["test_acc", "acc_gap"]].mean()
         delta = (aug - base).dropna()
-        parts = [f"{ds} m={m}: Δacc {100 * r.test_acc:+.1f} pt, Δgap {100 * r.acc_gap:+.1f} pt, FD {fd[(ds, m)]:.2f}"
+        parts = [f"{ds} m={int(m)}: Δacc {100 * r.test_acc:+.1f} pt, Δgap {100 * r.acc_gap:+.1f} pt, FD {fd[(ds, m)]:.2f}, "
+                 f"class fidelity {fid[(ds, m)]:.2f}"
                  for (ds, m), r in delta.iterrows()]
         return Outcome(f"Δ test acc {100 * delta['test_acc'].mean():+.2f} pt, Δ acc gap {100 * delta['acc_gap'].mean():+.2f} pt",
-                       None, f"γ={g_max} vs γ=0, mean over seeds (stand-in data, not CIFAR-10): " + "; ".join(parts))
+                       None, f"γ={int(g_max)} vs γ=0, mean over seeds (stand-in data, not CIFAR-10): " + "; ".join(parts))
 
     return evaluate
 

@@ -3,7 +3,10 @@
 * `ConditionalGAN`: K conditional GANs trained as one batched model. The hyperparameters are
   the paper's cDCGAN ones (`main_train_CDCGAN.py`: Adam 2e-4, β₁ 0.5, batch 64, BCE, z = 100,
   one-hot labels); the networks are MLPs rather than the DCGAN convolutions, a CPU-scale
-  deviation for 8×8 and 28×28 digits. Updates alternate: even steps train the discriminator
+  deviation for 8×8 and 28×28 digits. As in DCGAN, the generator's hidden layers use batch
+  normalisation (batch statistics, also when sampling) and ReLU, the discriminator LeakyReLU(0.2);
+  without the normalisation the generator collapsed to one image per run in development runs
+  on the training pool. Updates alternate: even steps train the discriminator
   on real vs detached fakes, odd steps train the generator through a frozen copy of the
   discriminator's weights (non-saturating loss). One Adam holds both parameter sets; the
   side without gradients is skipped by Adam, so each step updates one network only.
@@ -29,6 +32,13 @@ from paperdag.seeding import step_generator
 
 def _leaky(x: torch.Tensor) -> torch.Tensor:
     return F.leaky_relu(x, 0.2)
+
+
+def _batch_norm(h: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Normalise each model's features over its own batch (axis 1), as BatchNorm does in training mode."""
+    mean = h.mean(dim=1, keepdim=True)
+    var = h.var(dim=1, unbiased=False, keepdim=True)
+    return (h - mean) / torch.sqrt(var + eps)
 
 
 def balanced_class_labels(n: int) -> np.ndarray:
@@ -60,7 +70,10 @@ class ConditionalGAN(nn.Module):
         """Images (K, n, D) in [0, 1] for labels (K, n); noise drawn on CPU from `gen`, then moved."""
         z = torch.randn((*labels.shape, self.z_dim), generator=gen).to(self.device)
         onehot = F.one_hot(labels.to(self.device), N_CLASSES).float()
-        return torch.sigmoid(self.G(torch.cat([z, onehot], dim=-1)))
+        h = torch.cat([z, onehot], dim=-1)
+        for layer in self.G.layers[:-1]:  # DCGAN's generator: linear → batch norm → ReLU
+            h = torch.relu(_batch_norm(layer(h)))
+        return torch.sigmoid(self.G.layers[-1](h))
 
     def _critic(self, x: torch.Tensor, y: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
         inp = torch.cat([x.to(self.device), F.one_hot(y.to(self.device), N_CLASSES).float()], dim=-1)

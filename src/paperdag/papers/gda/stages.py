@@ -134,6 +134,9 @@ def augment(job: Job) -> None:
     fd_real = frechet_distance_from_features(clf.hidden(0, x_pool).numpy(), test_feats)
     fd_gen = {key: frechet_distance_from_features(clf.hidden(0, torch.as_tensor(x[n_gen[key[2]]:])).numpy(), test_feats)
               for key, x in generated.items()}
+    # class fidelity: how often the real-pool classifier gives a generated image the class it was drawn for
+    fd_labels = torch.as_tensor(balanced_class_labels(dg["fd_samples"]))
+    fidelity = {key: clf.evaluate(0, torch.as_tensor(x[n_gen[key[2]]:]), fd_labels)[0] for key, x in generated.items()}
     paths = dict(zip([tuple(c.values()) for c in spec.digits_cells(job.cfg)], job.outputs, strict=True))
     for k, mdl in enumerate(models):
         if mdl["role"] != "run":
@@ -149,6 +152,7 @@ def augment(job: Job) -> None:
             "train_loss": train_loss, "test_loss": test_loss,
             "acc_gap": abs(train_acc - test_acc), "loss_gap": abs(train_loss - test_loss),
             "fd_generator": fd_gen[(gen_name, s, m)] if g > 0 else None, "fd_real_pool": fd_real,
+            "generator_class_fidelity": fidelity[(gen_name, s, m)] if g > 0 else None,
             "classifier_steps": cc["steps"], "generator_steps": dg["cgan"]["steps"] if gen_name == "cgan" else None,
         }, config_hash=job.config_hash, seed=s, started=t0)
 

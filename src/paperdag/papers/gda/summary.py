@@ -105,7 +105,8 @@ def digits_table(runs: pd.DataFrame) -> pd.DataFrame:
     table = sub.groupby(["dataset", "generator", "m", "gamma"]).agg(
         seeds=("seed", "nunique"), test_acc=("test_acc", "mean"), test_acc_sd=("test_acc", "std"),
         train_acc=("train_acc", "mean"), acc_gap=("acc_gap", "mean"), loss_gap=("loss_gap", "mean"),
-        fd_generator=("fd_generator", "mean"), fd_real_pool=("fd_real_pool", "mean")).reset_index()
+        fd_generator=("fd_generator", "mean"), fd_real_pool=("fd_real_pool", "mean"),
+        class_fidelity=("generator_class_fidelity", "mean")).reset_index()
     return table.sort_values(["dataset", "m", "gamma", "generator"]).reset_index(drop=True)
 
 
