@@ -7,6 +7,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import NullFormatter
 
 from paperdag.figures import save_figure
 from paperdag.papers.gda.bgmm import theory_bound
@@ -60,7 +61,7 @@ def _empty(ax: plt.Axes, title: str) -> None:
 
 def figure1(sim: pd.DataFrame, slopes: pd.DataFrame, theory: pd.DataFrame, paper_dir: Path) -> None:
     """(a) gap vs m at d = 1; (b) gap vs d at fixed m; (c) gap vs γ at each γ-sweep cell, with the bound."""
-    sweeps = sim[sim["panel"] == "gamma_sweep"][["d", "m"]].drop_duplicates().values.tolist()
+    sweeps = [(int(d), int(m)) for d, m in sim[sim["panel"] == "gamma_sweep"][["d", "m"]].drop_duplicates().values]
     fig, axes = plt.subplots(1, 2 + max(1, len(sweeps)), figsize=(4.2 * (2 + max(1, len(sweeps))), 3.6))
     band = ("se", Z95)
     a = sim[(sim["panel"] == "m_sweep") & (sim["d"] == 1)]
@@ -70,6 +71,9 @@ def figure1(sim: pd.DataFrame, slopes: pd.DataFrame, theory: pd.DataFrame, paper
         data["γ"] = data["gamma"].map(lambda g: label.get(g, f"γ={g}"))
         sns.lineplot(data=data, x="m", y="gap", hue="γ", errorbar=band, marker="o", ax=axes[0])
         axes[0].set(xscale="log", yscale="log", title="(a) d = 1", ylabel="NLL generalisation gap")
+        ms = sorted(int(v) for v in a["m"].unique())
+        axes[0].xaxis.set_minor_formatter(NullFormatter())
+        axes[0].set_xticks(ms, [str(v) for v in ms])
         axes[0].legend(fontsize=6)
     else:
         _empty(axes[0], "(a) d = 1")
@@ -78,7 +82,7 @@ def figure1(sim: pd.DataFrame, slopes: pd.DataFrame, theory: pd.DataFrame, paper
         data = _long(b)
         data["γ"] = data["gamma"].map(lambda g: f"γ={g}")
         sns.lineplot(data=data, x="d", y="gap", hue="γ", errorbar=band, marker="o", ax=axes[1])
-        axes[1].set(title=f"(b) m = {', '.join(map(str, sorted(b['m'].unique())))}", ylabel="NLL generalisation gap")
+        axes[1].set(title=f"(b) m = {', '.join(str(int(v)) for v in sorted(b['m'].unique()))}", ylabel="NLL generalisation gap")
         axes[1].legend(fontsize=6)
     else:
         _empty(axes[1], "(b) d sweep")
