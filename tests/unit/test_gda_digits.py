@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from paperdag.papers.gda.classifier import BatchedClassifier
-from paperdag.papers.gda.digits import N_CLASSES, load, nested_subsets
+from paperdag.papers.gda.digits import load, nested_subsets
 from paperdag.papers.gda.generators import ClassGaussian, ConditionalGAN, balanced_class_labels
 from paperdag.papers.gda.pools import PoolSampler
 
