@@ -19,8 +19,8 @@ import torch
 
 from paperdag.metrics import sinkhorn_divergence
 from paperdag.papers.it_bounds.bounds import draw_mu_hat
-from paperdag.papers.it_bounds.stages import class_mean, network_seed
-from paperdag.papers.it_bounds.testbed import gaussian_w1_1d, gaussian_w2_proportional, layer_maps, make_network
+from paperdag.papers.it_bounds.testbed import (class_mean, gaussian_w1_1d, gaussian_w2_proportional, layer_maps, make_network,
+                                                network_seed)
 
 
 def run_crosscheck(cfg: dict[str, Any]) -> list[dict[str, Any]]:

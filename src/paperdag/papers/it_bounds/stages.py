@@ -15,25 +15,13 @@ from threadpoolctl import threadpool_limits
 
 from paperdag.papers.it_bounds.bounds import evaluate_point
 from paperdag.papers.it_bounds.sdpi_check import run_sdpi_checks
-from paperdag.papers.it_bounds.testbed import make_network
+from paperdag.papers.it_bounds.testbed import class_mean, make_network, network_seed
 from paperdag.runs import write_run
 from paperdag.seeding import seed_everything
 from paperdag.stage import Job
 
 log = logging.getLogger(__name__)
 PAPER = "it_bounds"
-
-
-def class_mean(d: int, norm: float) -> np.ndarray:
-    """μ = ‖μ‖·e_1 (the testbed is rotation invariant up to the fixed random weights)."""
-    mu = np.zeros(d)
-    mu[0] = norm
-    return mu
-
-
-def network_seed(seed: int, arch: str, d: int) -> int:
-    """A stable seed per (seed, architecture, d) for the fixed random weights."""
-    return int(np.random.SeedSequence([seed, zlib.crc32(arch.encode()), d]).generate_state(1)[0])
 
 
 def bounds(job: Job) -> None:

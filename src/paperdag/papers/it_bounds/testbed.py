@@ -17,6 +17,7 @@ loops over draws); the fixed random weights are drawn once per (architecture, d,
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -49,6 +50,18 @@ class Network:
     def layer_widths(self) -> list[int]:
         """Widths of T_0 … T_L."""
         return [self.d, *self.widths, 1]
+
+
+def class_mean(d: int, norm: float) -> np.ndarray:
+    """μ = ‖μ‖·e_1 (the testbed is rotation invariant up to the fixed random weights)."""
+    mu = np.zeros(d)
+    mu[0] = norm
+    return mu
+
+
+def network_seed(seed: int, arch: str, d: int) -> int:
+    """A stable seed per (seed, architecture, d) for the fixed random weights."""
+    return int(np.random.SeedSequence([seed, zlib.crc32(arch.encode()), d]).generate_state(1)[0])
 
 
 def hidden_widths(d: int, fractions: Sequence[float]) -> tuple[int, ...]:
