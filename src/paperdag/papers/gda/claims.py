@@ -4,7 +4,8 @@ The paper's own tables were not available to the protocol's authors: the bGMM ch
 the paper's qualitative statements (no faster rate; a constant-factor gain when d/m is large;
 a plateau in γ), with the protocol's tolerances. The digits experiment is reported, not
 asserted. The CIFAR-10 checks apply at paper scale only and stay `not evaluated` until that
-experiment exists in the pipeline.
+experiment exists in the pipeline; their statements come from the protocol's recollection of
+the paper's §5, marked there as unverified against the paper.
 """
 from __future__ import annotations
 
