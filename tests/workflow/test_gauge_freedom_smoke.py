@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import copy_project, snakemake
+from conftest import copy_project, snakemake
 
 STATUSES = {"pass", "fail", "not evaluated", "report"}
 
