@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -93,8 +93,13 @@ def _md_escape(text: Any) -> str:
     return str("" if text is None else text).replace("|", "\\|").replace("\n", " ")
 
 
-def scorecard_markdown(claim_files: Sequence[Path]) -> str:
-    """The cross-paper scorecard (results/CLAIMS.md)."""
+def scorecard_markdown(claim_files: Sequence[Path], blocked: Mapping[str, str] | None = None) -> str:
+    """The cross-paper scorecard (results/CLAIMS.md).
+
+    `blocked` maps a paper whose report could not run (a job it needs failed) to the reason:
+    its claims are listed as `not evaluated` whatever an older claims.json of it says.
+    """
+    blocked = dict(blocked or {})
     lines = [
         "# Scorecard of claims",
         "",
@@ -105,21 +110,34 @@ def scorecard_markdown(claim_files: Sequence[Path]) -> str:
         "| paper | claim | statement | measured | threshold | scale | status |",
         "|---|---|---|---|---|---|---|",
     ]
+    if blocked:  # says why, right under the title
+        lines[1:1] = ["", "**Partial scorecard:** failed jobs kept some reports from running; those papers' claims "
+                      "are `not evaluated`."] + [f"- {paper}: {_md_escape(why)}" for paper, why in sorted(blocked.items())]
     totals: dict[str, int] = {}
+    seen: set[str] = set()
     for path in sorted(claim_files, key=str):
+        paper = Path(path).parent.name
+        if paper in blocked and not Path(path).exists():
+            continue
         data = read_json(path)
+        seen.add(data["paper"])
         for c in data["claims"]:
+            if data["paper"] in blocked:
+                c = {**c, "measured": None, "status": NOT_EVALUATED}
             totals[c["status"]] = totals.get(c["status"], 0) + 1
             lines.append("| " + " | ".join(_md_escape(v) for v in (
                 data["paper"], c["id"], c["statement"], c["measured"], c["threshold"], data["scale"],
                 f"**{c['status']}**" if c["status"] == FAIL else c["status"])) + " |")
+    for paper in sorted(set(blocked) - seen):  # never reported: no claim ids to list
+        totals[NOT_EVALUATED] = totals.get(NOT_EVALUATED, 0) + 1
+        lines.append(f"| {_md_escape(paper)} | (all claims) | report not run |  |  |  | {NOT_EVALUATED} |")
     summary = ", ".join(f"{n} {s}" for s, n in sorted(totals.items()))
     lines += ["", f"Totals: {summary}.", ""]
     return "\n".join(lines)
 
 
-def write_scorecard(path: Path, claim_files: Sequence[Path]) -> None:
-    write_text(path, scorecard_markdown(claim_files))
+def write_scorecard(path: Path, claim_files: Sequence[Path], blocked: Mapping[str, str] | None = None) -> None:
+    write_text(path, scorecard_markdown(claim_files, blocked))
 
 
 def failing_claims(claim_files: Sequence[Path]) -> list[str]:
