@@ -35,7 +35,9 @@ def _imports(path: Path, module: str) -> set[str]:
     tree = ast.parse(path.read_text())
     is_pkg = path.name == "__init__.py"
     found: set[str] = set()
-    for node in ast.walk(tree):
+    # Module-level imports only: an import inside a function (e.g. a report helper in
+    # stages.py) is that function's dependency, and the rule calling it lists it itself.
+    for node in _top_level(tree):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("paperdag"))
         elif isinstance(node, ast.ImportFrom):
@@ -50,6 +52,18 @@ def _imports(path: Path, module: str) -> set[str]:
                 found.add(target)
                 found.update(f"{target}.{a.name}" for a in node.names)
     return found
+
+
+def _top_level(tree: ast.Module):
+    """Import nodes outside function bodies (module level, including if/try blocks)."""
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        todo.extend(ast.iter_child_nodes(node))
 
 
 @lru_cache(maxsize=None)

@@ -9,13 +9,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from paperdag.aggregate import report_paper
 from paperdag.io import atomic_path
 from paperdag.papers.monge_gap.benchmarks import make_problem
-from paperdag.papers.monge_gap.claims import CLAIMS
 from paperdag.papers.monge_gap.evaluate import evaluate_map
 from paperdag.papers.monge_gap.models import fit_linear_map
-from paperdag.papers.monge_gap.summary import summarize
 from paperdag.papers.monge_gap.tasks import MapTask, W2GNTask
 from paperdag.runs import write_run
 from paperdag.seeding import seed_everything, step_generator
@@ -101,6 +98,11 @@ def maps2d(job: Job) -> None:
 
 
 def report(job: Job) -> None:
+    # Imported here so that edits to claims or figures rerun the report, not the training.
+    from paperdag.aggregate import report_paper
+    from paperdag.papers.monge_gap.claims import CLAIMS
+    from paperdag.papers.monge_gap.summary import summarize
+
     metrics = [p for p in job.inputs if p.endswith("metrics.json")]
     maps = next(p for p in job.inputs if p.endswith("maps.npz"))
     paper_dir = Path(job.outputs[0]).parent
