@@ -32,7 +32,7 @@ verify: setup
 
 # The browsable report (and results/README.md, numbers.tex); runs whatever is missing first.
 report: setup
-	$(SNAKEMAKE) --cores $(CORES) --config scale=$(SCALE) all $(RESULTS)/README.md
+	$(SNAKEMAKE) --cores $(CORES) all $(RESULTS)/README.md --config scale=$(SCALE)
 	$(SNAKEMAKE) --cores 1 --config scale=$(SCALE) --report $(RESULTS)/report.html
 
 lint: setup
