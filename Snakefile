@@ -29,3 +29,5 @@ rule all:
     default_target: True
     input:
         scorecard=f"{RESULTS}/CLAIMS.md",
+        readme=f"{RESULTS}/README.md",
+        numbers=f"{RESULTS}/numbers.tex",
