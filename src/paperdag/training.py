@@ -33,12 +33,22 @@ class AcceleratorError(RuntimeError):
     """Paper scale asked for a GPU that is not there."""
 
 
-def choose_accelerator(want_gpu: bool, allow_cpu: bool) -> str:
-    """'gpu' when asked and present; 'cpu' when not asked, or when explicitly allowed."""
+def choose_accelerator(want_gpu: bool, allow_cpu: bool, n_gpus: int = 1) -> str:
+    """'gpu' when asked and present; 'cpu' when not asked, or when explicitly allowed.
+
+    A GPU job first claims its own device(s) from the local slot pool
+    (`paperdag.gpu.claim_gpus`, held until the process exits), so that two jobs on one
+    machine never share a card; this must happen before CUDA is initialised.
+    """
     if not want_gpu:
         return "cpu"
+    from paperdag.gpu import claim_gpus, release_gpus, visible_devices
+
+    if visible_devices():
+        claim_gpus(n_gpus)
     if torch.cuda.is_available():
         return "gpu"
+    release_gpus()
     if allow_cpu:
         log.warning("no GPU visible; running on CPU because allow_cpu is set")
         return "cpu"
