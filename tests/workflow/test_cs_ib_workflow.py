@@ -2,34 +2,19 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 STATUSES = {"pass", "fail", "not evaluated", "report"}
 CLAIM_IDS = {"csib_rmse_vs_mse", "beta_compresses", "fgsm_monotone", "csib_beats_best_baseline",
              "fgsm_auc_csib_vs_mse", "losses_finite", "csib_best_paper"}
 
 
-def _with_cs_ib(project: Path) -> None:
-    """Make sure the copy's config.yaml has the cs_ib section (until the lead merges config/cs_ib.yaml)."""
-    cfg = yaml.safe_load((project / "config.yaml").read_text())
-    if "cs_ib" not in cfg:
-        cfg.update(yaml.safe_load((project / "config" / "cs_ib.yaml").read_text()))
-        (project / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-
 
 @pytest.mark.workflow
-def test_cs_ib_smoke_through_snakemake(project: Path) -> None:
-    _with_cs_ib(project)
-    env = {**os.environ, "PYTHONPATH": str(project / "src"), "PYTHONHASHSEED": "0"}
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--config", "scale=smoke", 'papers=["cs_ib"]', "--cores", "1",
-                           "results/smoke/cs_ib/claims.json"], cwd=project, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+def test_cs_ib_smoke_through_snakemake(smoke_project: Path) -> None:
+    project = smoke_project  # the shared smoke run of the whole DAG (tests/conftest.py)
     claims = json.loads((project / "results/smoke/cs_ib/claims.json").read_text())
     assert claims["paper"] == "cs_ib" and claims["scale"] == "smoke"
     assert {c["id"] for c in claims["claims"]} == CLAIM_IDS

@@ -5,23 +5,13 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
-
-from conftest import copy_project, snakemake
 
 STATUSES = {"pass", "fail", "not evaluated", "report"}
 
 
 @pytest.mark.workflow
-def test_gauge_freedom_smoke_through_snakemake(tmp_path: Path) -> None:
-    root = copy_project(tmp_path / "project")
-    config = yaml.safe_load((root / "config.yaml").read_text())
-    if "gauge_freedom" not in config:  # until the lead merges config/gauge_freedom.yaml into config.yaml
-        config.update(yaml.safe_load((root / "config" / "gauge_freedom.yaml").read_text()))
-    config["papers"] = ["gauge_freedom"]
-    (root / "gf_config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    snakemake(root, "--configfile", "gf_config.yaml", "--config", "scale=smoke", 'papers=["gauge_freedom"]',
-              "results/smoke/gauge_freedom/claims.json", timeout=300)
+def test_gauge_freedom_smoke_through_snakemake(smoke_project: Path) -> None:
+    root = smoke_project  # the shared smoke run of the whole DAG (tests/conftest.py)
     paper = root / "results/smoke/gauge_freedom"
     claims = json.loads((paper / "claims.json").read_text())
     from paperdag.papers.gauge_freedom.claims import CLAIMS

@@ -5,24 +5,13 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
-
-from conftest import snakemake
 
 STATUSES = {"pass", "fail", "not evaluated", "report"}
 
 
 @pytest.mark.workflow
-def test_gda_smoke_through_snakemake(project: Path) -> None:
-    root = project
-    config = yaml.safe_load((root / "config.yaml").read_text())
-    if "gda" not in config:  # until the lead merges config/gda.yaml into config.yaml
-        config.update(yaml.safe_load((root / "config" / "gda.yaml").read_text()))
-    config["papers"] = ["gda"]
-    (root / "gda_config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    # the target goes before --config, which takes every argument after it as a key=value pair
-    snakemake(root, "results/smoke/gda/claims.json", "--configfile", "gda_config.yaml", "--config", "scale=smoke",
-              'papers=["gda"]', timeout=300)
+def test_gda_smoke_through_snakemake(smoke_project: Path) -> None:
+    root = smoke_project  # the shared smoke run of the whole DAG (tests/conftest.py)
     paper = root / "results/smoke/gda"
     claims = json.loads((paper / "claims.json").read_text())
     from paperdag.papers.gda.claims import CLAIMS

@@ -2,13 +2,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 STATUSES = {"pass", "fail", "not evaluated", "report"}
 CLAIM_IDS = {"bounds_hold", "per_w_pointwise", "kl_non_increasing", "d0_closed_form", "output_tightness", "decay_slopes",
@@ -18,21 +14,10 @@ CLAIM_IDS = {"bounds_hold", "per_w_pointwise", "kl_non_increasing", "d0_closed_f
 MUST_PASS = {"bounds_hold", "per_w_pointwise", "kl_non_increasing", "sdpi_contraction", "sdpi_attained", "refined_bound"}
 
 
-def _with_it_bounds(project: Path) -> None:
-    """Make sure the copy's config.yaml has the it_bounds section (until the lead merges config/it_bounds.yaml)."""
-    cfg = yaml.safe_load((project / "config.yaml").read_text())
-    if "it_bounds" not in cfg:
-        cfg.update(yaml.safe_load((project / "config" / "it_bounds.yaml").read_text()))
-        (project / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True))
-
 
 @pytest.mark.workflow
-def test_it_bounds_smoke_through_snakemake(project: Path) -> None:
-    _with_it_bounds(project)
-    env = {**os.environ, "PYTHONPATH": str(project / "src"), "PYTHONHASHSEED": "0"}
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--config", "scale=smoke", 'papers=["it_bounds"]', "--cores", "1",
-                           "results/smoke/it_bounds/claims.json"], cwd=project, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+def test_it_bounds_smoke_through_snakemake(smoke_project: Path) -> None:
+    project = smoke_project  # the shared smoke run of the whole DAG (tests/conftest.py)
     claims = json.loads((project / "results/smoke/it_bounds/claims.json").read_text())
     assert claims["paper"] == "it_bounds" and claims["scale"] == "smoke"
     status = {c["id"]: c["status"] for c in claims["claims"]}
