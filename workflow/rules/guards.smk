@@ -39,10 +39,18 @@ onstart:
             sys.exit(f"paperdag: {err}")
 
 
-onerror:
+def write_partial_scorecard():
+    """After failed jobs: the scorecard, if it was due, with the blocked papers not evaluated."""
     unfinished = list(workflow.dag.needrun_jobs(exclude_finished=True))
     scorecard = f"{RESULTS}/CLAIMS.md"
     if scorecard in {str(f) for job in unfinished for f in job.output}:
         blocked = blocked_reports(unfinished)
         write_scorecard(Path(scorecard), [Path(p) for p in all_claims()], blocked)
         print(f"paperdag: wrote a partial {scorecard}; not evaluated: {', '.join(sorted(blocked))}", file=sys.stderr)
+
+
+onerror:
+    try:
+        write_partial_scorecard()
+    except Exception as err:  # never hide the jobs' own errors behind this one
+        print(f"paperdag: could not write a partial scorecard: {err!r}", file=sys.stderr)
