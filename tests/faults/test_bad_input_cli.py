@@ -65,6 +65,7 @@ def _snakemake_in(workdir: Path, snakefile: Path, env: dict[str, str], args: lis
                            *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.workflow
 def test_bad_configs_and_oversized_runs_are_refused_before_any_job(smoke_copy, tmp_path):
     good = yaml.safe_load((smoke_copy / "config.yaml").read_text())
     good["scale"] = "smoke"
