@@ -36,8 +36,8 @@ def _build_task(problem, seeds: list[int], method: dict, training: dict):
 
 def _save_slice(module: torch.nn.Module, k: int, path: Path) -> None:
     """Save model k of a batched module (every parameter has the model axis first)."""
-    with atomic_path(path) as tmp:
-        torch.save({name: t[k].clone() for name, t in module.state_dict().items()}, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:  # a file handle: no temp name inside the file
+        torch.save({name: t[k].clone() for name, t in module.state_dict().items()}, fh)
 
 
 def train(job: Job) -> None:
