@@ -75,11 +75,11 @@ def test_bin_normalise_matches_numpy_bin_means() -> None:
 def test_logistic_discriminator_recovers_gaussian_log_ratio() -> None:
     """real = N(0.5, 1) (label 1), fake = N(-0.5, 1.2²): logit → log p/q, within 0.2 RMSE on the bulk."""
     torch.manual_seed(0)
-    disc = Discriminator([0], 1, [32, 32], sigma_data=1.0)
-    opt = torch.optim.Adam(disc.parameters(), lr=3e-3)
+    disc = Discriminator([0], 1, [16, 16], sigma_data=1.0)
+    opt = torch.optim.Adam(disc.parameters(), lr=5e-3)
     sigma = torch.full((1, 512), 0.01)
     g = torch.Generator().manual_seed(0)
-    for _ in range(600):
+    for _ in range(300):
         real = 0.5 + torch.randn(1, 512, 1, generator=g)
         fake = -0.5 + 1.2 * torch.randn(1, 512, 1, generator=g)
         loss = torch.nn.functional.softplus(disc(fake, sigma)).mean() + torch.nn.functional.softplus(-disc(real, sigma)).mean()
@@ -90,7 +90,8 @@ def test_logistic_discriminator_recovers_gaussian_log_ratio() -> None:
     exact = (-0.5 * (x - 0.5) ** 2) - (-0.5 * ((x + 0.5) / 1.2) ** 2 - math.log(1.2))
     with torch.no_grad():
         est = disc(x.reshape(1, -1, 1), torch.full((1, 101), 0.01))[0]
-    assert float(((est - exact) ** 2).mean().sqrt()) < 0.2
+    rmse = float(((est - exact) ** 2).mean().sqrt())
+    assert rmse < 0.2, rmse
 
 
 def test_analytic_teacher_is_tweedie() -> None:

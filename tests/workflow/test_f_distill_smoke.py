@@ -10,14 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import copy_project
-
 STATUSES = {"pass", "fail", "not evaluated", "report"}
 
 
 @pytest.mark.workflow
-def test_f_distill_smoke_through_snakemake(tmp_path: Path) -> None:
-    root = copy_project(tmp_path / "project")
+def test_f_distill_smoke_through_snakemake(project: Path) -> None:
+    root = project  # a fresh copy of the repository (fixture in tests/conftest.py)
     config = yaml.safe_load((root / "config.yaml").read_text())
     if "f_distill" not in config:  # until the lead merges config/f_distill.yaml into config.yaml
         config.update(yaml.safe_load((root / "config" / "f_distill.yaml").read_text()))

@@ -53,8 +53,9 @@ def trajectory_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def floor_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """The data-vs-data noise floors of the tasks that measure them (the toy)."""
     cols = [c for c in runs if c.startswith("floor_")]
-    return runs.groupby(["task", "seed"])[cols].first().reset_index()
+    return runs.groupby(["task", "seed"])[cols].first().dropna(how="all").reset_index()
 
 
 def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
