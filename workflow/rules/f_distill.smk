@@ -19,15 +19,17 @@ rule f_distill_toy:
         stage="toy",
         cfg=stage_params("f_distill", "toy"),
     log:
-        log_file("f_distill", "toy", "/{init}"),
+        log_file("f_distill", "toy", "{init}"),
     benchmark:
-        benchmark_file("f_distill", "toy", "/{init}")
+        benchmark_file("f_distill", "toy", "{init}")
     threads: heavy_threads
     resources:
         mem_mb=heavy_mem_mb,
         runtime=heavy_runtime,
         gpu=heavy_gpus,
     retries: 1
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -51,6 +53,8 @@ rule f_distill_digits_prep:
         runtime=heavy_runtime,
         gpu=heavy_gpus,
     retries: 1
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -74,6 +78,8 @@ rule f_distill_digits:
         runtime=heavy_runtime,
         gpu=heavy_gpus,
     retries: 1
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -86,8 +92,10 @@ rule f_distill_download:
         stage="download",
         cfg=stage_params("f_distill", "download"),
     log:
-        log_file("f_distill", "download", "/{name}"),
+        log_file("f_distill", "download", "{name}"),
     retries: 2
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
 
@@ -103,5 +111,7 @@ rule f_distill_report:
         cfg=stage_params("f_distill", "report"),
     log:
         log_file("f_distill", "report"),
+    conda:
+        CONDA_ENV
     script:
         "../scripts/stage.py"
