@@ -123,13 +123,24 @@ def all_claims():
     return [f"{paper_dir(p)}/claims.json" for p in PAPERS]
 
 
-# Resources by scale, in one place. Heavy (training/evaluation) jobs use these;
-# light jobs (downloads, tables, figures, claims) are localrules.
+# ---------------------------------------------------------------------------------------
+# RESOURCES: every rule's threads/resources come from here (docs/SLURM.md).
+# Heavy (training/evaluation) rules use the heavy_* functions; light rules (downloads,
+# tables, figures, claims) are `localrules` and run on the submitting machine.
 RESOURCES = {
     "smoke": {"threads": 1, "mem_mb": 2000, "runtime": 10, "gpu": 0},
     "default": {"threads": 1, "mem_mb": 4000, "runtime": 60, "gpu": 0},
     "paper": {"threads": 8, "mem_mb": 32000, "runtime": 720, "gpu": 1},
 }
+# A retried job (rules declare `retries:`) asks for more: factor per extra attempt.
+RETRY_GROWTH = {"mem_mb": 1.5, "runtime": 2.0}
+CLUSTER = config.get("cluster", {})
+for _scale, _override in CLUSTER.get("resources", {}).items():
+    RESOURCES[_scale] = {**RESOURCES[_scale], **_override}
+
+
+def _grown(key, attempt):
+    return int(round(RESOURCES[SCALE][key] * RETRY_GROWTH[key] ** (attempt - 1)))
 
 
 def heavy_threads(wildcards):
@@ -137,12 +148,105 @@ def heavy_threads(wildcards):
 
 
 def heavy_mem_mb(wildcards, attempt):
-    return RESOURCES[SCALE]["mem_mb"] * attempt
+    return _grown("mem_mb", attempt)
 
 
 def heavy_runtime(wildcards, attempt):
-    return RESOURCES[SCALE]["runtime"] * attempt
+    """Minutes; doubles on each retry (a job killed for time gets more, and resumes)."""
+    return _grown("runtime", attempt)
 
 
 def heavy_gpus(wildcards):
     return RESOURCES[SCALE]["gpu"]
+
+
+def heavy_gpu_model(wildcards):
+    return CLUSTER["gpu_model"]
+
+
+def heavy_gres(wildcards):
+    """`--gres` form of the GPU request, for clusters that refuse `--gpus`."""
+    model = CLUSTER.get("gpu_model")
+    return f"gpu:{model}:{heavy_gpus(wildcards)}" if model else f"gpu:{heavy_gpus(wildcards)}"
+
+
+def gpu_rules():
+    """Names of the rules that declare GPUs at this scale."""
+    return [r.name for r in workflow.rules if r.resources.get("gpu") == heavy_gpus and heavy_gpus(None) > 0]
+
+
+def _slurm_setting(key):
+    env = os.environ.get(f"PAPERDAG_SLURM_{key.upper()}") or os.environ.get(f"SBATCH_{key.upper()}")
+    return CLUSTER.get(key) or env
+
+
+def _gpu_request():
+    """`gres` or `gpus`: config `cluster.gpu_request`, else the profile's `gpu_request` default resource."""
+    defaults = workflow.resource_settings.default_resources
+    from_profile = defaults.get("gpu_request") if defaults is not None else None
+    return CLUSTER.get("gpu_request") or getattr(from_profile, "raw", from_profile) or "gpus"
+
+
+def _prepare_submission():
+    """Before any job runs: refuse GPU rules without GPUs; on SLURM, add cluster resources.
+
+    Runs as the `onstart` hook (rules are all known then, and SLURM-side jobs skip hooks).
+    """
+    from snakemake.exceptions import WorkflowError
+
+    from paperdag import gpu
+
+    on_slurm = not workflow.local_exec and workflow.executor_plugin.name.startswith("slurm")
+    parts = gpu.slurm_partitions() if on_slurm else None
+    try:
+        if on_slurm:
+            gpu.check_cluster_config(CLUSTER, parts)
+    except ValueError as err:
+        raise WorkflowError(f"paperdag: {err}")
+    if on_slurm:
+        partition = gpu.target_partition(CLUSTER, parts)
+        available = None if parts is None or partition not in parts else parts[partition].gpus
+    else:
+        available = len(gpu.visible_devices())
+    refusal = gpu.gpu_shortfall(gpu_rules(), scale=SCALE, allow_cpu=bool(config.get("allow_cpu")), available=available)
+    if refusal:
+        raise WorkflowError(f"paperdag: {refusal}")
+    if not on_slurm:
+        return
+    extra = {"slurm_partition": _slurm_setting("partition"), "slurm_account": _slurm_setting("account")}
+    needs_gpu = set(gpu_rules())
+    for r in workflow.rules:
+        for key, value in extra.items():
+            if value and r.resources.get(key).raw is None:
+                r.resources[key] = value
+        if r.name not in needs_gpu:
+            continue
+        if _gpu_request() == "gres":
+            r.resources["gres"] = heavy_gres
+            r.resources["gpu"] = 0
+            r.resources["tasks_per_gpu"] = 0
+        elif CLUSTER.get("gpu_model"):
+            r.resources["gpu_model"] = heavy_gpu_model
+
+
+# Snakemake keeps only the last `onstart:` block; guards.smk has one too. Collect them all
+# and run them in include order (this one first: nothing may be submitted before it).
+_ONSTART_HOOKS = []
+_register_onstart = workflow.onstart
+
+
+def _run_onstart_hooks(log):
+    for hook in _ONSTART_HOOKS:
+        hook(log)
+
+
+def _collect_onstart(func):
+    _ONSTART_HOOKS.append(func)
+    return _register_onstart(_run_onstart_hooks)
+
+
+workflow.onstart = _collect_onstart
+
+
+onstart:
+    _prepare_submission()
