@@ -18,6 +18,10 @@ from torch import nn
 log = logging.getLogger(__name__)
 
 
+class TrainingInterrupted(RuntimeError):
+    """Training ended before its last step (e.g. SIGTERM); its results must not be written."""
+
+
 class DivergenceError(RuntimeError):
     """A loss became NaN or infinite; the message names the runs and the step."""
 
@@ -165,5 +169,7 @@ def fit(
     )
     loader = torch.utils.data.DataLoader(_StepIndex(steps), batch_size=None, shuffle=False)
     trainer.fit(module, loader, ckpt_path=resume, weights_only=True) if resume else trainer.fit(module, loader)
+    if trainer.global_step < steps:  # Lightning returns normally after SIGTERM: never treat that as done
+        raise TrainingInterrupted(f"{label}: training stopped at step {trainer.global_step} of {steps}")
     task.to("cpu")
     return module.loss_history

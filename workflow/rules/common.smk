@@ -99,7 +99,10 @@ def stage_inputs(paper, stage):
     def inputs(wildcards):
         spec = paper_spec(paper)
         data = [f"{paper_dir(paper)}/{p}" for p in spec.inputs(paper_cfg(paper), stage, dict(wildcards))]
-        code = library_sources(f"paperdag.papers.{paper}.stages", "paperdag.stage")
+        modules = [f"paperdag.papers.{paper}.stages", "paperdag.stage"]
+        if stage == "report":  # report-time imports (claims, tables, figures) may live inside report()
+            modules += ["paperdag.aggregate", f"paperdag.papers.{paper}.claims", f"paperdag.papers.{paper}.summary"]
+        code = library_sources(*modules)
         return {"data": data, "code": [os.path.relpath(p, workflow.basedir) for p in code]}
 
     return inputs
