@@ -12,7 +12,7 @@ from paperdag.config import deep_merge
 from paperdag.papers.gda import spec
 from paperdag.papers.gda.claims import CLAIMS, gain_grows_with_d, high_d_reduction, no_faster_rate, plateau_in_gamma
 
-CONFIG = yaml.safe_load((Path(__file__).resolve().parents[2] / "config" / "gda.yaml").read_text())["gda"]
+CONFIG = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yaml").read_text())["gda"]
 
 
 def _runs(rows: list[tuple[str, int, int, int, float]]) -> pd.DataFrame:

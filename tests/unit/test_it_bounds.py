@@ -204,7 +204,7 @@ def test_evaluate_point_bounds_hold_and_chunking_is_invisible() -> None:
 
 
 def _config(scale: str) -> dict:
-    section = yaml.safe_load((ROOT / "config" / "it_bounds.yaml").read_text())
+    section = {"it_bounds": yaml.safe_load((ROOT / "config.yaml").read_text())["it_bounds"]}
     return resolve_paper({"scale": scale, **section}, "it_bounds")
 
 

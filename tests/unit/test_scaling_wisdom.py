@@ -187,7 +187,7 @@ def test_job_layout_outputs_are_disjoint_and_dependencies_are_sweeps() -> None:
 
     from paperdag.config import deep_merge
 
-    section = yaml.safe_load((Path(__file__).resolve().parents[2] / "config/scaling_wisdom.yaml").read_text())["scaling_wisdom"]
+    section = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yaml").read_text())["scaling_wisdom"]
     for scale in ("smoke", "default", "paper"):
         cfg = deep_merge(section["base"], section[scale])
         outs = [f for j in spec.train_jobs(cfg) for f in spec.outputs(cfg, f"train/{j}")]
