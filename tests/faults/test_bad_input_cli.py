@@ -80,7 +80,7 @@ def test_bad_configs_and_oversized_runs_are_refused_before_any_job(smoke_copy, t
         cases.append((f"{key}={str(value)[:20]}", wd, env, [], [names]))
     # The good config at paper scale on a machine with 1 GB: refused up front, with its estimate.
     cases.append(("paper scale on 1 GB", smoke_copy, {**env, "PAPERDAG_MEMORY_MB": "1000"},
-                  ["--config", "scale=paper"], ["refusing to start", "monge_gap", "32,000 MB", "1,000 MB"]))
+                  ["--config", "scale=paper", "allow_cpu=True"], ["refusing to start", "monge_gap", "32,000 MB", "1,000 MB"]))
     assert len(cases) >= 16
 
     before = tree_hash(smoke_copy / "results")

@@ -43,7 +43,7 @@ def test_scorecard_and_verify(tmp_path):
     path = tmp_path / "p" / "claims.json"
     write_claims(path, "p", "default", evaluate_claims(_claims(), runs, "default"))
     text = scorecard_markdown([path])
-    assert "| p | low | a is small | 5 | a ≤ 1 | default | **fail** |" in text
+    assert "| p | low | a is small | 5.0 | a ≤ 1 | default | **fail** |" in text
     assert failing_claims([path]) == ["p/low: measured 5.0, needs a ≤ 1"]
     proc = subprocess.run([sys.executable, str(ROOT / "workflow/scripts/verify.py"), str(path)], capture_output=True, text=True)
     assert proc.returncode == 1 and "FAILED p/low" in proc.stderr

@@ -44,7 +44,7 @@ BAD = [  # (path to change, bad value, text the error must contain)
     ("papers", ["monge_gap", "no_such_paper"], "no_such_paper"),
     ("papers", "monge_gap", "papers"),
     ("allow_cpu", "yes", "allow_cpu"),
-    ("monge_gap.base.seeds", [-1], "monge_gap.smoke.seeds[0]"),
+    ("monge_gap.base.seeds", [-1], "monge_gap.default.seeds[0]"),  # smoke overrides seeds
     ("monge_gap.base.dims", [], "dims"),
     ("monge_gap.base.dims", [2, "eight"], "dims[1]"),
     ("monge_gap.base.benchmarks", ["mnist"], "benchmarks[0]"),
