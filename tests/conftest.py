@@ -1,13 +1,16 @@
 """Shared fixtures: a disposable copy of the project, and Snakemake runs inside it."""
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -36,6 +39,22 @@ def snakemake(cwd: Path, *args: str, check: bool = True, timeout: int = 900) -> 
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}")
     return proc
+
+
+def tree_hash(path: Path) -> str:
+    """One digest of every file's relative path and bytes under `path`."""
+    digest = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(f.relative_to(path)).encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()
+
+
+def edit_config(root: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Apply `edit` to the copy's config.yaml."""
+    cfg_path = root / "config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    edit(cfg)
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
 @pytest.fixture

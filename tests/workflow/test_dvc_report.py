@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import snakemake
+from conftest import snakemake, tree_hash
 
 pytestmark = pytest.mark.workflow
 
@@ -33,11 +33,6 @@ def sh(cwd: Path, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
     return proc
 
 
-def tree_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(str(f.relative_to(path)).encode() + f.read_bytes())
-    return digest.hexdigest()
 
 
 def git_kept(root: Path) -> list[str]:
@@ -109,7 +104,7 @@ def test_round_trip_restores_without_rerunning(pushed, tmp_path):
 def test_corrupt_or_missing_remote_is_refused_and_workspace_kept(pushed, tmp_path):
     origin, remote = pushed
     clone = fresh_clone(origin, tmp_path / "clone")
-    before = tree_digest(clone / "results")
+    before = tree_hash(clone / "results")
 
     missing = sh(clone, "tools/fetch-results", "--remote", str(tmp_path / "nowhere"), "scale=smoke", check=False)
     assert missing.returncode != 0
@@ -125,7 +120,7 @@ def test_corrupt_or_missing_remote_is_refused_and_workspace_kept(pushed, tmp_pat
     bad = sh(clone, "tools/fetch-results", "--remote", str(corrupt_copy), "scale=smoke", check=False)
     assert bad.returncode != 0
     assert f"remote 'fetch' ({corrupt_copy}) is missing or has corrupt copies" in bad.stderr
-    assert tree_digest(clone / "results") == before
+    assert tree_hash(clone / "results") == before
 
 
 def test_dvc_yaml_is_what_the_dag_needs(project):

@@ -1,16 +1,14 @@
 """The DAG end to end on copies of the project: job counts, a smoke run, reruns, bad config."""
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
-from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import snakemake
+from conftest import edit_config, snakemake, tree_hash
 
 pytestmark = pytest.mark.workflow
 
@@ -27,18 +25,8 @@ def job_counts(proc) -> dict[str, int]:
     return counts
 
 
-def tree_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(str(f.relative_to(path)).encode() + f.read_bytes())
-    return digest.hexdigest()
 
 
-def edit_config(root: Path, edit) -> None:
-    cfg_path = root / "config.yaml"
-    cfg = yaml.safe_load(cfg_path.read_text())
-    edit(cfg)
-    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
 @pytest.mark.parametrize("scale", ["smoke", "default", "paper"])
