@@ -32,6 +32,10 @@ def _uvp_figure(runs: pd.DataFrame, stem: Path) -> None:
     grid = sns.relplot(data=runs, x="dim", y="l2_uvp", hue="method", col="benchmark", kind="line",
                        estimator="median", errorbar=("pi", 100), marker="o", height=3.2, aspect=1.1)
     grid.set(yscale="log", xscale="log", xlabel="dimension d", ylabel="L2-UVP (%)")
+    dims = sorted(runs["dim"].unique())
+    for ax in grid.axes.flat:  # label the dimensions that ran, no log-scale minor labels
+        ax.set_xticks(dims, [str(d) for d in dims])
+        ax.xaxis.set_minor_locator(plt.NullLocator())
     save_figure(grid.figure, stem)
 
 
