@@ -14,6 +14,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+CLAIM_STATUSES = {"pass", "fail", "not evaluated", "report"}  # the statuses paperdag.claims writes
 
 
 def project_files() -> list[str]:
