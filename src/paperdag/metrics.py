@@ -29,12 +29,17 @@ def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return feats.mean(axis=0), np.cov(feats, rowvar=False)
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
-    """‖μ1−μ2‖² + Tr(Σ1 + Σ2 − 2(Σ1Σ2)^½), the Fréchet distance between two Gaussians (as FID)."""
+def frechet_distance_from_stats(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """‖μ1−μ2‖² + Tr(Σ1 + Σ2 − 2(Σ1Σ2)^½), the Fréchet distance between two Gaussians (as FID).
+
+    scipy's `sqrtm`, with the usual guard: if the product is singular enough for the root to be
+    non-finite, add 1e-6·I to both covariances (pytorch-fid's convention). Complex round-off
+    in the root is dropped.
+    """
     from scipy import linalg
 
     diff = mu1 - mu2
-    covmean, _ = linalg.sqrtm(sigma1 @ sigma2, disp=False)
+    covmean = linalg.sqrtm(sigma1 @ sigma2)
     if not np.isfinite(covmean).all():
         offset = np.eye(sigma1.shape[0]) * 1e-6
         covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
@@ -42,6 +47,29 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
 
 
-def frechet_distance_from_features(a: np.ndarray, b: np.ndarray) -> float:
-    """Fréchet distance between the Gaussian fits of two feature sets (rows are samples)."""
-    return frechet_distance(*gaussian_stats(a), *gaussian_stats(b))
+def _frechet_distance_low_rank(a: np.ndarray, b: np.ndarray) -> float:
+    """The same distance for few samples (n ≤ d), exactly, without a d × d `sqrtm`.
+
+    With Σ = AᵀA (A the centred features / √(n−1), n × d), the nonzero eigenvalues of Σ_aΣ_b are
+    the squared singular values of A_aA_bᵀ, so Tr((Σ_aΣ_b)^½) is the nuclear norm of that
+    n_a × n_b matrix: a 2048 × 2048 `sqrtm` (minutes on a 2-core CPU) becomes an n × n SVD.
+    """
+    ca, cb = (a - a.mean(0)) / np.sqrt(len(a) - 1), (b - b.mean(0)) / np.sqrt(len(b) - 1)
+    diff = a.mean(0) - b.mean(0)
+    trace_sqrt = np.linalg.svd(ca @ cb.T, compute_uv=False).sum()
+    return float(diff @ diff + (ca ** 2).sum() + (cb ** 2).sum() - 2.0 * trace_sqrt)
+
+
+def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
+    """Fréchet distance between the Gaussian fits of two feature sets (rows are samples), float64.
+
+    FID when the features are Inception pool3 features. Uses `frechet_distance_from_stats`
+    (scipy `sqrtm`) when both sets have more rows than dimensions, and the exact low-rank
+    form otherwise (same value, far cheaper).
+    """
+    a, b = np.asarray(features_a, dtype=np.float64), np.asarray(features_b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
+        raise ValueError(f"frechet_distance needs two (n ≥ 2, d) arrays of the same d; got {a.shape} and {b.shape}")
+    if min(len(a), len(b)) > a.shape[1]:
+        return frechet_distance_from_stats(*gaussian_stats(a), *gaussian_stats(b))
+    return _frechet_distance_low_rank(a, b)

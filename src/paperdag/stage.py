@@ -122,9 +122,32 @@ def job_from_snakemake(smk: Any) -> Job:
     )
 
 
-def job_from_spec(paper: str, stage: str, scale: str, wildcards: dict[str, str], config_path: Path) -> Job:
-    """Build the same Job the rules would build, from config.yaml and the paper's spec."""
-    config = load_config(config_path, PROJECT_ROOT / "workflow" / "schemas", {"scale": scale})
+def settings_override(paper: str, scale: str, assignments: list[str]) -> dict[str, Any]:
+    """`training.steps=50` → {paper: {scale: {"training": {"steps": 50}}}} (values parsed as YAML)."""
+    import yaml
+
+    block: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set expects KEY=VALUE with a dotted KEY, got {item!r}")
+        *parents, leaf = key.split(".")
+        node = block
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(raw)
+    return {paper: {scale: block}} if block else {}
+
+
+def job_from_spec(paper: str, stage: str, scale: str, wildcards: dict[str, str], config_path: Path,
+                  settings: list[str] | None = None, gpus: int = 0, allow_cpu: bool | None = None) -> Job:
+    """Build the same Job the rules would build, from config.yaml and the paper's spec.
+
+    `settings` are dotted overrides of the paper's block at this scale (validated like
+    config.yaml); `gpus` declares GPUs as the rule's `resources: gpu=` would.
+    """
+    overrides = {"scale": scale, **settings_override(paper, scale, settings or [])}
+    config = load_config(config_path, PROJECT_ROOT / "workflow" / "schemas", overrides)
     cfg = resolve_paper(config, paper)
     spec = paper_spec(paper)
     root = f"{results_root(scale)}/{paper}"
@@ -135,7 +158,8 @@ def job_from_spec(paper: str, stage: str, scale: str, wildcards: dict[str, str],
         wildcards=wildcards,
         inputs=[f"{root}/{p}" for p in fill(spec.inputs(cfg, stage, wildcards))],
         outputs=[f"{root}/{p}" for p in fill(spec.outputs(cfg, stage))],
-        allow_cpu=bool(config.get("allow_cpu", False)),
+        resources={"gpu": gpus} if gpus else {},
+        allow_cpu=bool(config.get("allow_cpu", False)) if allow_cpu is None else allow_cpu,
     )
 
 
@@ -146,7 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("wildcards", nargs="*", help="key=value pairs naming the job")
     parser.add_argument("--scale", default="smoke")
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yaml")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one setting of the paper at this scale, e.g. training.steps=50")
+    parser.add_argument("--gpu", type=int, default=0, metavar="N", help="declare N GPUs, as the rule's resources would")
+    parser.add_argument("--allow-cpu", action="store_true", default=None, help="let a GPU-declaring job run on CPU")
     args = parser.parse_args(argv)
     wildcards = dict(w.split("=", 1) for w in args.wildcards)
-    run_job(job_from_spec(args.paper, args.stage, args.scale, wildcards, args.config))
+    run_job(job_from_spec(args.paper, args.stage, args.scale, wildcards, args.config,
+                          settings=args.settings, gpus=args.gpu, allow_cpu=args.allow_cpu))
     return 0

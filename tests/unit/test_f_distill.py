@@ -7,16 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from scipy import linalg
 
 from paperdag.claims import MissingRuns
-from paperdag.metrics import frechet_distance, frechet_distance_from_features
 from paperdag.papers.f_distill import weighting
 from paperdag.papers.f_distill.claims import claims_for, kl_beats_rkl_tv_every_seed, not_worse_than_rkl
 from paperdag.papers.f_distill.distill import Discriminator
 from paperdag.papers.f_distill.divergences import DIVERGENCES, bin_normalise, density_ratio, f_value, normalised_weights
 from paperdag.papers.f_distill.edm import MixtureTeacher, karras_grid, time_bins
-from paperdag.papers.f_distill.inception import frechet_distance_low_rank
 from paperdag.papers.f_distill.toy import knn_precision_recall, mixture, mode_histogram
 
 R = torch.linspace(0.1, 20.0, 57, dtype=torch.float64)
@@ -110,24 +107,6 @@ def test_karras_grid_and_bins() -> None:
     assert bool((g[1:] > g[:-1]).all())
     b = time_bins(torch.arange(2, 999), 2, 998, 10)
     assert b.min() == 0 and b.max() == 9 and torch.bincount(b).min() >= 99
-
-
-def test_frechet_distance_closed_form_gaussians() -> None:
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(size=(5, 5)), rng.normal(size=(5, 5))
-    s1, s2 = a @ a.T + np.eye(5), b @ b.T + np.eye(5)
-    mu1, mu2 = rng.normal(size=5), rng.normal(size=5)
-    r1 = linalg.sqrtm(s1).real
-    exact = np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2 - 2 * linalg.sqrtm(r1 @ s2 @ r1).real)
-    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(exact, rel=1e-6)
-    d1, d2 = np.array([1.0, 4.0]), np.array([9.0, 1.0])  # commuting case: Σ (√a − √b)²
-    assert frechet_distance(np.zeros(2), np.diag(d1), np.ones(2), np.diag(d2)) == pytest.approx(2 + 4 + 1)
-
-
-def test_low_rank_frechet_equals_scipy_path() -> None:
-    rng = np.random.default_rng(1)
-    x, y = rng.normal(size=(20, 50)), rng.normal(size=(24, 50)) * 1.5 + 0.3
-    assert frechet_distance_low_rank(x, y) == pytest.approx(frechet_distance_from_features(x, y), rel=1e-4)
 
 
 def test_knn_precision_recall_bruteforce() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from paperdag.metrics import frechet_distance, gaussian_stats
+from paperdag.metrics import frechet_distance
 
 
 def weights_path(setting: str) -> Path:
@@ -58,22 +58,6 @@ def inception_features(model: torch.nn.Module, images: torch.Tensor, batch: int 
     return torch.cat(out).numpy()
 
 
-def frechet_distance_low_rank(a: np.ndarray, b: np.ndarray) -> float:
-    """The same Fréchet distance as `paperdag.metrics.frechet_distance` for few samples (n ≤ d), exactly.
-
-    With Σ = AAᵀ (A the centred features / √(n−1), d × n), the nonzero eigenvalues of Σ_aΣ_b are the
-    squared singular values of A_aᵀA_b, so Tr((Σ_aΣ_b)^½) is the nuclear norm of that n × n matrix.
-    This replaces a 2048 × 2048 `sqrtm` (minutes on a contended 2-core CPU) by an n × n SVD.
-    """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    ca, cb = (a - a.mean(0)) / np.sqrt(len(a) - 1), (b - b.mean(0)) / np.sqrt(len(b) - 1)
-    diff = a.mean(0) - b.mean(0)
-    trace_sqrt = np.linalg.svd(ca @ cb.T, compute_uv=False).sum()
-    return float(diff @ diff + (ca ** 2).sum() + (cb ** 2).sum() - 2.0 * trace_sqrt)
-
-
 def fid(features: np.ndarray, reference: np.ndarray) -> float:
-    """FID between two feature sets: scipy `sqrtm` (shared metric) when n > d, the exact low-rank form otherwise."""
-    if min(len(features), len(reference)) > features.shape[1]:
-        return frechet_distance(*gaussian_stats(features), *gaussian_stats(reference))
-    return frechet_distance_low_rank(features, reference)
+    """FID between two Inception feature sets (`paperdag.metrics.frechet_distance`)."""
+    return frechet_distance(features, reference)

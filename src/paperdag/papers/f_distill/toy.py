@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from paperdag.metrics import frechet_distance_from_features, sinkhorn_divergence
+from paperdag.metrics import frechet_distance, sinkhorn_divergence
 from paperdag.nn import BatchedMLP
 from paperdag.seeding import step_generator
 
@@ -66,7 +66,7 @@ class ToyEvaluator:
         hist = mode_histogram(x, self.means)
         precision, recall = knn_precision_recall(ref, x, self.k)
         out = {
-            "fd": torch.tensor([frechet_distance_from_features(x[i].double().numpy(), self.reference.double().numpy())
+            "fd": torch.tensor([frechet_distance(x[i].double().numpy(), self.reference.double().numpy())
                                 for i in range(m)]),
             "tv": 0.5 * (hist - self.weights).abs().sum(-1),
             "coverage": (hist >= 0.5 * self.weights).sum(-1).float(),
@@ -107,7 +107,7 @@ def floor_metrics(means: torch.Tensor, weights: torch.Tensor, std: float, n: int
     b = sample_mixture(means, weights, std, n, step_generator(seed, 0, 22))
     hist = mode_histogram(b[None], means)[0]
     _, recall = knn_precision_recall(a[None], b[None], k)
-    return {"floor_fd": frechet_distance_from_features(a.double().numpy(), b.double().numpy()),
+    return {"floor_fd": frechet_distance(a.double().numpy(), b.double().numpy()),
             "floor_tv": float(0.5 * (hist - weights).abs().sum()),
             "floor_recall_gap": float(1.0 - recall[0])}
 

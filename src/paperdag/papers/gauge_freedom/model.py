@@ -28,7 +28,7 @@ KINDS = ("conservative", "unconstrained")
 def fourier_embedding(log_sigma: torch.Tensor, n_freq: int, lo: float, hi: float) -> torch.Tensor:
     """[sin, cos] of log σ at n_freq octave-spaced frequencies spanning the range [lo, hi] of log σ."""
     span = max(hi - lo, 1e-6)
-    freqs = math.pi / span * 2.0 ** torch.arange(n_freq, dtype=log_sigma.dtype)
+    freqs = math.pi / span * 2.0 ** torch.arange(n_freq, dtype=log_sigma.dtype, device=log_sigma.device)
     z = (log_sigma - lo)[..., None] * freqs
     return torch.cat([torch.sin(z), torch.cos(z)], dim=-1)
 

@@ -58,7 +58,7 @@ def augment(job: Job) -> None:
     """
     import torch
 
-    from paperdag.metrics import frechet_distance_from_features
+    from paperdag.metrics import frechet_distance
     from paperdag.papers.gda.classifier import BatchedClassifier
     from paperdag.papers.gda.digits import load, nested_subsets
     from paperdag.papers.gda.generators import ClassGaussian, ConditionalGAN, balanced_class_labels
@@ -131,8 +131,8 @@ def augment(job: Job) -> None:
     x_test, y_test = torch.as_tensor(data.x_test), torch.as_tensor(data.y_test)
     x_pool = torch.as_tensor(data.x_pool)
     test_feats = clf.hidden(0, x_test).numpy()
-    fd_real = frechet_distance_from_features(clf.hidden(0, x_pool).numpy(), test_feats)
-    fd_gen = {key: frechet_distance_from_features(clf.hidden(0, torch.as_tensor(x[n_gen[key[2]]:])).numpy(), test_feats)
+    fd_real = frechet_distance(clf.hidden(0, x_pool).numpy(), test_feats)
+    fd_gen = {key: frechet_distance(clf.hidden(0, torch.as_tensor(x[n_gen[key[2]]:])).numpy(), test_feats)
               for key, x in generated.items()}
     # class fidelity: how often the real-pool classifier gives a generated image the class it was drawn for
     fd_labels = torch.as_tensor(balanced_class_labels(dg["fd_samples"]))

@@ -20,11 +20,15 @@ from paperdag.papers.monge_gap.ot import monge_gap
 from paperdag.seeding import step_generator
 
 
-def draw_batches(problem: Problem, seeds: Sequence[int], step: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Independent source and target minibatches per model, a function of (seed, step) only."""
+def draw_batches(problem: Problem, seeds: Sequence[int], step: int, n: int,
+                 device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Independent source and target minibatches per model, a function of (seed, step) only.
+
+    Drawn on the CPU and then moved, so a GPU run sees the same minibatches as a CPU run.
+    """
     x = torch.stack([problem.sample_source(n, step_generator(s, step, 0)) for s in seeds])
     y = torch.stack([problem.sample_target(n, step_generator(s, step, 1)) for s in seeds])
-    return x, y
+    return x.to(device), y.to(device)
 
 
 class MapTask(nn.Module):
@@ -42,14 +46,14 @@ class MapTask(nn.Module):
         return self.net(x)
 
     def training_loss(self, step: int) -> torch.Tensor:
-        x, y = draw_batches(self.problem, self.seeds, step, self.training["batch"])
+        x, y = draw_batches(self.problem, self.seeds, step, self.training["batch"], self.mg_weights.device)
         mapped = self.net(x)
         loss = sinkhorn_divergence(mapped, y, blur=self.training["fit_blur"], scaling=self.training["fit_scaling"])
         for cost in sorted(set(self.costs)):
             idx = [k for k, c in enumerate(self.costs) if c == cost and self.mg_weights[k] > 0]
             if idx:
                 gap = monge_gap(x[idx], mapped[idx], cost=cost, eps_scale=self.mg_eps_scale, scaling=self.training["fit_scaling"])
-                loss = loss.index_add(0, torch.tensor(idx), self.mg_weights[idx] * gap)
+                loss = loss.index_add(0, torch.tensor(idx, device=loss.device), self.mg_weights[idx] * gap)
         return loss
 
     def configure_optimizer(self) -> torch.optim.Optimizer:
@@ -73,7 +77,8 @@ class W2GNTask(nn.Module):
             return self.psi.push(x, create_graph=False)
 
     def training_loss(self, step: int) -> torch.Tensor:
-        x, y = draw_batches(self.problem, self.seeds, step, self.training["batch"])
+        device = next(self.psi.parameters()).device
+        x, y = draw_batches(self.problem, self.seeds, step, self.training["batch"], device)
         if step < self.pretrain_steps:  # identity pretraining: ∇ψ ≈ id, ∇ψ̄ ≈ id
             return ((self.psi.push(x) - x) ** 2).sum(-1).mean(-1) + ((self.psi_bar.push(y) - y) ** 2).sum(-1).mean(-1)
         x_hat = self.psi_bar.push(y)

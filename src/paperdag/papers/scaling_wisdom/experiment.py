@@ -84,7 +84,7 @@ class LMTask(nn.Module):
                 order = torch.randperm(len(windows), generator=step_generator(s, epoch, stream=5))
                 out.append(windows[order[within * self.batch:(within + 1) * self.batch]])
             data = torch.stack(out)
-        return data[self.seed_index]
+        return data[self.seed_index].to(self.l2.device)  # drawn on the CPU: the same stream on any device
 
     def l2_penalty(self) -> torch.Tensor:
         """(λ_m / 2)·Σ θ_m² over the regularised tensors, per model m."""
@@ -121,12 +121,12 @@ class LMTask(nn.Module):
 def evaluate(model: BatchedGPT, data: torch.Tensor, chunk: int = 64) -> torch.Tensor:
     """Mean cross-entropy per model (nats/token) on sequences `data` (N, T+1) shared by all models."""
     model.eval()
-    M = model.n_models
+    M, device = model.n_models, model.tok_emb.device
     total = torch.zeros(M, dtype=torch.float64)
     for i in range(0, len(data), chunk):
-        x = data[i:i + chunk].unsqueeze(0).expand(M, -1, -1)
+        x = data[i:i + chunk].to(device).unsqueeze(0).expand(M, -1, -1)
         ce, _ = lm_losses(model(x[..., :-1]), x[..., 1:])
-        total += ce.double() * len(x[0])
+        total += ce.double().cpu() * len(x[0])
     model.train()
     return total / len(data)
 
@@ -148,8 +148,13 @@ def multi_epoch_sets(source: Source, seeds: Sequence[int], tokens: int, context:
 
 def run_ensemble(source: Source, specs: Sequence[ModelSpec], *, width: int, batch: int, tokens: int,
                  arch: dict[str, Any], train: dict[str, Any], n_eval_seqs: int, threads: int, label: str,
-                 regime: str = "one_pass", epochs: int = 1, checkpoint_dir: Path | None = None) -> list[dict[str, Any]]:
-    """Train the ensemble and return one metrics record per model (identity fields added by the caller)."""
+                 regime: str = "one_pass", epochs: int = 1, checkpoint_dir: Path | None = None,
+                 accelerator: str = "cpu") -> list[dict[str, Any]]:
+    """Train the ensemble and return one metrics record per model (identity fields added by the caller).
+
+    On a GPU (`accelerator="gpu"`) data are still drawn on the CPU, so every device sees the
+    same token stream; MFU is then measured against the GPU's own float32 matmul peak.
+    """
     gpt = GPTConfig(vocab=source.vocab, context=arch["context"], width=width, layers=arch["layers"],
                     head_dim=arch["head_dim"])
     train_sets = None
@@ -161,11 +166,14 @@ def run_ensemble(source: Source, specs: Sequence[ModelSpec], *, width: int, batc
         steps = math.ceil(tokens / (batch * gpt.context))
     torch.manual_seed(0)
     task = LMTask(source, specs, gpt, batch=batch, steps=steps, train=train, train_sets=train_sets)
-    peak = matmul_peak_flops(threads)
+    device = "cuda" if accelerator == "gpu" else "cpu"
+    peak = matmul_peak_flops(threads, device=device)
     t0 = time.perf_counter()
     fit(task, steps=steps, label=label, run_labels=[f"lr={s.lr:.3g} seed={s.seed} l2={s.l2} wd={s.wd}" for s in specs],
-        checkpoint_dir=checkpoint_dir, checkpoint_every=train["checkpoint_every"], log_every=max(1, steps // 4))
+        checkpoint_dir=checkpoint_dir, checkpoint_every=train["checkpoint_every"], log_every=max(1, steps // 4),
+        accelerator=accelerator)
     wall = time.perf_counter() - t0
+    task.to(device)  # `fit` hands the task back on the CPU; evaluate where it trained
     trained_tokens = steps * batch * gpt.context
     flops = train_flops_per_token(gpt) * trained_tokens * len(specs)
     losses = {name: evaluate(task.model, data) for name, data in eval_sets(source, n_eval_seqs, gpt.context).items()}
@@ -183,6 +191,6 @@ def run_ensemble(source: Source, specs: Sequence[ModelSpec], *, width: int, batc
             "diverged": diverged, "entropy_rate": ent["entropy_rate"], "order1_entropy": ent["order1_entropy"],
             "test_excess": float(losses["test"][i]) - ent["entropy_rate"],
             "ensemble_size": len(specs), "ensemble_wall_s": wall, "ensemble_tokens_per_s": trained_tokens * len(specs) / wall,
-            "matmul_peak_gflops": peak / 1e9, "mfu": flops / wall / peak, "threads": threads,
+            "matmul_peak_gflops": peak / 1e9, "mfu": flops / wall / peak, "threads": threads, "device": device,
         })
     return records

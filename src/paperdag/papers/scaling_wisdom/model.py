@@ -101,7 +101,7 @@ class BatchedGPT(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         M, B, T = tokens.shape
-        rows = torch.arange(M).view(M, 1, 1)
+        rows = torch.arange(M, device=tokens.device).view(M, 1, 1)
         x = (self.tok_emb[rows, tokens] + self.pos_emb[:, None, :T]).reshape(M, B * T, -1)
         for block in self.blocks:
             x = block(x, B)
@@ -137,17 +137,26 @@ def train_flops_per_token(cfg: GPTConfig) -> float:
     return 6.0 * matmul_params(cfg) + 12.0 * cfg.layers * cfg.width * cfg.context
 
 
-def matmul_peak_flops(threads: int, size: int = 384, seconds: float = 0.4) -> float:
-    """Measured float32 matmul peak (FLOP/s) of this process's threads: best of repeated n×n products."""
+def matmul_peak_flops(threads: int, size: int | None = None, seconds: float = 0.4, device: str = "cpu") -> float:
+    """Measured float32 matmul peak (FLOP/s) of this process's threads, or of the GPU: best of repeated n×n products.
+
+    n is 384 on a CPU and 8192 on a GPU (large enough to saturate it); the GPU keeps its default
+    float32 matmul precision (no TF32), the same precision the models train in.
+    """
     import time
 
+    size = size or (8192 if device != "cpu" else 384)
     torch.set_num_threads(threads)
-    a, b = torch.randn(size, size), torch.randn(size, size)
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+    sync = torch.cuda.synchronize if device != "cpu" else (lambda: None)
+    (a @ b).sum().item()  # warm-up
     best, spent = 0.0, 0.0
     while spent < seconds:
+        sync()
         t0 = time.perf_counter()
         for _ in range(8):
             a @ b
+        sync()
         dt = time.perf_counter() - t0
         spent += dt
         best = max(best, 8 * 2 * size**3 / dt)

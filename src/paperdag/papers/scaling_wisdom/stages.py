@@ -19,7 +19,7 @@ PAPER = "scaling_wisdom"
 class _Unit:
     """One unit of a job: its kind, arguments, output paths and the job it belongs to."""
 
-    def __init__(self, job: Job, unit: str) -> None:
+    def __init__(self, job: Job, unit: str, accelerator: str = "cpu") -> None:
         self.job, self.name = job, unit
         self.kind, *self.args = unit.split("/")
         root = Path(results_root(job.scale)) / PAPER
@@ -28,6 +28,7 @@ class _Unit:
         self.tune_paths = [str(root / f) for f in job.cfg["files"][tune]] if tune else []
         self.tune_unit = tune
         self.started = time.perf_counter()
+        self.accelerator = accelerator
 
     def source(self, name: str):
         from .sources import make_source
@@ -52,7 +53,7 @@ class _Unit:
         ckpt = job.checkpoint_dir() / job.config_hash / (self.name + tag).replace("/", "_").replace(" ", "_")
         return run_ensemble(self.source(source), specs, width=width, batch=batch, tokens=tokens, arch=cfg["arch"],
                             train=cfg["train"], n_eval_seqs=cfg["n_eval_seqs"], threads=job.threads, label=label,
-                            regime=regime, epochs=epochs, checkpoint_dir=ckpt)
+                            regime=regime, epochs=epochs, checkpoint_dir=ckpt, accelerator=self.accelerator)
 
     def write(self, records: Sequence[dict[str, Any]], identity: Sequence[dict[str, Any]]) -> None:
         if not (len(self.paths) == len(records) == len(identity)):
@@ -120,11 +121,14 @@ _KINDS = {"sweep": _sweep, "crossover": _crossover, "batch": _batch, "reg": _reg
 
 def train(job: Job) -> None:
     """Run the job's units, sweeps first (later units may tune their LR on them)."""
+    from paperdag.training import choose_accelerator
+
     seed_everything(0, threads=job.threads)
+    accelerator = choose_accelerator(int(job.resources.get("gpu", 0) or 0) > 0, job.allow_cpu)
     units = sorted(job.cfg["units"], key=lambda u: not u.startswith("sweep/"))
     for name in units:
         t0 = time.perf_counter()
-        unit = _Unit(job, name)
+        unit = _Unit(job, name, accelerator)
         _KINDS[unit.kind](unit)
         log.info("%s: unit %s done in %.1f s", job.label, name, time.perf_counter() - t0)
 
