@@ -31,13 +31,10 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
-def _imports(path: Path, module: str) -> set[str]:
-    tree = ast.parse(path.read_text())
-    is_pkg = path.name == "__init__.py"
+def _import_targets(nodes, module: str, is_pkg: bool) -> set[str]:
+    """The `paperdag` modules (and possible submodules) named by these import nodes."""
     found: set[str] = set()
-    # Module-level imports only: an import inside a function (e.g. a report helper in
-    # stages.py) is that function's dependency, and the rule calling it lists it itself.
-    for node in _top_level(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("paperdag"))
         elif isinstance(node, ast.ImportFrom):
@@ -54,23 +51,24 @@ def _imports(path: Path, module: str) -> set[str]:
     return found
 
 
-def _top_level(tree: ast.Module):
-    """Import nodes outside function bodies (module level, including if/try blocks)."""
-    todo = list(tree.body)
+def _import_nodes(tree: ast.Module, skip_functions: frozenset[str] = frozenset()):
+    """Every import node, also inside functions, except in top-level functions named in `skip_functions`."""
+    todo = [n for n in tree.body
+            if not (isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name in skip_functions)]
     while todo:
         node = todo.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
         todo.extend(ast.iter_child_nodes(node))
 
 
-@lru_cache(maxsize=None)
-def library_sources(*modules: str) -> tuple[str, ...]:
-    """All paperdag source files that `modules` import, transitively (sorted paths)."""
-    seen: dict[str, Path] = {}
-    todo = list(modules)
+def _imports(path: Path, module: str, skip_functions: frozenset[str] = frozenset()) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return _import_targets(_import_nodes(tree, skip_functions), module, path.name == "__init__.py")
+
+
+def _closure(seen: dict[str, Path], todo: list[str]) -> None:
+    """Add to `seen` every module reachable from `todo` (imports inside functions included)."""
     while todo:
         name = todo.pop()
         if name in seen:
@@ -82,4 +80,39 @@ def library_sources(*modules: str) -> tuple[str, ...]:
         parts = name.split(".")
         todo.extend(".".join(parts[:i]) for i in range(2, len(parts)))  # parent packages
         todo.extend(_imports(path, name))
+
+
+@lru_cache(maxsize=None)
+def library_sources(*modules: str) -> tuple[str, ...]:
+    """All paperdag source files that `modules` import, transitively (sorted paths).
+
+    Imports inside functions count (a lazy import is still a dependency of whoever calls
+    the function): over-inclusion only costs an unneeded rerun, omission a stale result.
+    """
+    seen: dict[str, Path] = {}
+    _closure(seen, list(modules))
+    return tuple(sorted({str(p) for p in seen.values()}))
+
+
+@lru_cache(maxsize=None)
+def stage_sources(paper: str, stage: str) -> tuple[str, ...]:
+    """The library files one stage of a paper can execute (sorted paths).
+
+    `papers/<paper>/stages.py` holds one public function per stage (`train`, `report`, …; a
+    stage named `train/<job>` runs `train`). Its imports count at module level, in private
+    helpers and in this stage's own function, but not inside the other stages' functions:
+    so editing the claims imported inside `report()` reruns the report, not the training.
+    """
+    module = f"paperdag.papers.{paper}.stages"
+    path = _module_file(module)
+    if path is None:
+        raise ModuleNotFoundError(f"paper '{paper}' has no {module}")
+    tree = ast.parse(path.read_text())
+    own = stage.split("/")[0]
+    other_stages = frozenset(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                             and not n.name.startswith("_") and n.name != own)
+    seen: dict[str, Path] = {module: path}
+    todo = [".".join(module.split(".")[:i]) for i in range(2, 4)]  # parent packages
+    todo += sorted(_import_targets(_import_nodes(tree, other_stages), module, False)) + ["paperdag.stage"]
+    _closure(seen, todo)
     return tuple(sorted({str(p) for p in seen.values()}))

@@ -60,7 +60,9 @@ def test_spec_outputs_inputs_and_job_config(scale: str) -> None:
     n_digits = len(cfg["digits"]["seeds"]) * len(cfg["digits"]["sizes"]) * (
         1 + len(cfg["digits"]["generators"]) * (len(cfg["digits"]["gammas"]) - 1))
     assert len(spec.outputs(cfg, "augment")) == n_digits
-    assert len(spec.inputs(cfg, "report", {})) == len(sim) + n_digits * len(groups)
+    n_cifar = len(spec.cifar_cells(cfg))  # paper scale only: 2 augmentations × (m_G = 0 + 5 cDCGAN sizes)
+    assert n_cifar == (12 if scale == "paper" else 0)
+    assert len(spec.inputs(cfg, "report", {})) == len(sim) + n_digits * len(groups) + n_cifar
     assert set(spec.job_config(cfg, "simulate", {})) == {"simulation"}
     if groups:
         job = spec.job_config(cfg, "augment", groups[0])

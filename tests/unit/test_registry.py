@@ -1,5 +1,5 @@
 """Library sources found statically, so imported-module edits rerun the right jobs."""
-from paperdag.registry import library_sources
+from paperdag.registry import library_sources, stage_sources
 
 
 def test_library_sources_follow_imports():
@@ -8,3 +8,19 @@ def test_library_sources_follow_imports():
     for expected in ("papers/monge_gap/ot.py", "papers/monge_gap/stages.py", "metrics.py", "training.py", "__init__.py"):
         assert expected in names, names
     assert not any("f_distill" in n for n in names)
+
+
+def _names(files):
+    return {f.split("src/paperdag/")[-1] for f in files}
+
+
+def test_stage_sources_follow_lazy_imports_of_their_own_stage_only():
+    """A stage depends on what its own function imports, even lazily, not on other stages' imports."""
+    train = _names(stage_sources("scaling_wisdom", "train/sweep_small"))
+    report = _names(stage_sources("scaling_wisdom", "report"))
+    for lazy in ("papers/scaling_wisdom/experiment.py", "papers/scaling_wisdom/model.py", "papers/scaling_wisdom/sources.py"):
+        assert lazy in train, train  # imported inside train()'s helpers, so a model edit reruns training
+    assert "papers/scaling_wisdom/claims.py" not in train and "figures.py" not in train
+    assert {"papers/scaling_wisdom/claims.py", "aggregate.py", "figures.py"} <= report
+    gauge = _names(stage_sources("gauge_freedom", "train"))
+    assert "papers/gauge_freedom/model.py" in gauge and "training.py" in gauge

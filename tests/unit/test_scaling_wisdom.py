@@ -194,5 +194,5 @@ def test_job_layout_outputs_are_disjoint_and_dependencies_are_sweeps() -> None:
         assert len(outs) == len(set(outs))
         assert sorted(spec.inputs(cfg, "report", {})) == sorted(outs)
         for j in spec.train_jobs(cfg):
-            needed = spec.inputs(cfg, f"train/{j}", {})
+            needed = [f for f in spec.inputs(cfg, f"train/{j}", {}) if not f.startswith("tokens/")]  # c4 data: paper scale
             assert set(needed) <= set(outs) and all(f.startswith("runs/sweep/") for f in needed)

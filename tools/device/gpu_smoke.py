@@ -30,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = [sys.executable, str(ROOT / "workflow" / "scripts" / "stage.py")]
 
-# (name, paper, stage, scale, wildcards, settings)
+# (name, paper, stage, scale, wildcards, settings); paper-scale LM sweeps read the synthetic
+# `hier` source (C4 needs its download and tokenisation, which a bare GPU machine cannot do)
 CORRECTNESS = [
     ("mg_smoke_mlp_mg", "monge_gap", "train", "smoke", ["benchmark=gaussian", "method=mlp_mg"], []),
     ("mg_smoke_icnn", "monge_gap", "train", "smoke", ["benchmark=gaussian", "method=icnn"], []),
@@ -43,9 +44,11 @@ CORRECTNESS = [
 ]
 PAPER = [
     ("sw_paper_w512", "scaling_wisdom", "train/sweep_512", "paper", [],
-     ["seeds=[0]", "lr_grid=[0.003]", "train.batch=64", "train.tokens=6553600", "n_eval_seqs=64"]),
+     ["jobs.sweep_512=[sweep/hier/512]", "seeds=[0]", "lr_grid=[0.003]", "train.batch=64", "train.tokens=6553600",
+      "n_eval_seqs=64"]),
     ("sw_paper_w1024_x4", "scaling_wisdom", "train/sweep_1024", "paper", [],
-     ["seeds=[0,1]", "lr_grid=[0.001,0.003]", "train.batch=16", "train.tokens=819200", "n_eval_seqs=32"]),
+     ["jobs.sweep_1024=[sweep/hier/1024]", "seeds=[0,1]", "lr_grid=[0.001,0.003]", "train.batch=16",
+      "train.tokens=819200", "n_eval_seqs=32"]),
     ("gf_paper_sphere10", "gauge_freedom", "train", "paper", ["manifold=sphere10", "kind=conservative"],
      ["training.steps=300", "training.checkpoint_every=1000"]),
     ("mg_paper_mlp_mg", "monge_gap", "train", "paper", ["benchmark=gaussian", "method=mlp_mg"],
@@ -68,6 +71,9 @@ def check(jobs) -> int:
     for name, paper, stage, scale, wildcards, settings in jobs:
         job = job_from_spec(paper, stage, scale, dict(w.split("=", 1) for w in wildcards), ROOT / "config.yaml",
                             settings=settings, gpus=1)
+        data = [p for p in job.inputs if not p.endswith(".py")]
+        if data:  # each job runs on its own on a bare machine: it must need no earlier output
+            raise SystemExit(f"{name} needs inputs no job of this script makes: {data[:3]}")
         print(f"ok {name}: {len(job.outputs)} outputs, config {job.config_hash}")
     return 0
 

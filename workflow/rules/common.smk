@@ -10,7 +10,7 @@ sys.path.insert(0, _SRC)
 os.environ.update(PYTHONPATH=_SRC)
 
 from paperdag.config import ConfigError, resolve_paper, validate_config
-from paperdag.registry import library_sources, paper_spec
+from paperdag.registry import library_sources, paper_spec, stage_sources
 from paperdag.stage import results_root
 
 try:
@@ -99,10 +99,7 @@ def stage_inputs(paper, stage):
     def inputs(wildcards):
         spec = paper_spec(paper)
         data = [f"{paper_dir(paper)}/{p}" for p in spec.inputs(paper_cfg(paper), stage, dict(wildcards))]
-        modules = [f"paperdag.papers.{paper}.stages", "paperdag.stage"]
-        if stage == "report":  # report-time imports (claims, tables, figures) may live inside report()
-            modules += ["paperdag.aggregate", f"paperdag.papers.{paper}.claims", f"paperdag.papers.{paper}.summary"]
-        code = library_sources(*modules)
+        code = stage_sources(paper, stage)  # what this stage's function can import (paperdag.registry)
         return {"data": data, "code": [os.path.relpath(p, workflow.basedir) for p in code]}
 
     return inputs

@@ -10,6 +10,16 @@
   on real vs detached fakes, odd steps train the generator through a frozen copy of the
   discriminator's weights (non-saturating loss). One Adam holds both parameter sets; the
   side without gradients is skipped by Adam, so each step updates one network only.
+
+  Class conditioning. The generator takes [z, one-hot(y)]. The discriminator is a projection
+  discriminator (Miyato & Koyama 2018): logit(x, y) = ψ(φ(x)) + ⟨embed(y), φ(x)⟩, with φ the
+  MLP body, ψ a linear head and embed a per-class vector. An earlier version concatenated the
+  one-hot label to the 784 pixels of a 28×28 digit; the trained discriminator ignored that input
+  and the generated mnist5k digits were classified as their drawn class at chance (≈ 0.11).
+  The projection term makes the label multiply the features, so a real image shown with the
+  wrong label is scored as fake. As in that paper its weights are spectrally normalised; without
+  that, on m = 100 mnist5k digits the discriminator won outright (loss → 0) and the generator
+  diverged in a development run (class fidelity 0.10, FD 361).
 * `ClassGaussian`: per-class mean and Ledoit-Wolf-shrunk covariance in pixel space, the
   "simpler conditional density model" (no gradient training), clipped to [0, 1] when sampled.
 """
@@ -24,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from paperdag.nn import BatchedMLP
+from paperdag.nn import BatchedLinear, BatchedMLP
 from paperdag.papers.gda.digits import N_CLASSES
 from paperdag.papers.gda.pools import PoolSampler
 from paperdag.seeding import step_generator
@@ -46,17 +56,82 @@ def balanced_class_labels(n: int) -> np.ndarray:
     return np.arange(n) % N_CLASSES
 
 
+def _spectral_normalized(weight: torch.Tensor, u: torch.Tensor, update: bool) -> torch.Tensor:
+    """weight (K, in, out) divided by its largest singular value, per model, from one power iteration.
+
+    `u` (K, out) is the running right singular vector (a buffer, so it is checkpointed); it is
+    updated in place when `update` (training mode), as torch.nn.utils.spectral_norm does.
+    """
+    with torch.no_grad():
+        v = F.normalize(torch.bmm(weight, u.unsqueeze(-1)).squeeze(-1), dim=-1, eps=1e-12)  # (K, in)
+        u_new = F.normalize(torch.bmm(v.unsqueeze(1), weight).squeeze(1), dim=-1, eps=1e-12)  # (K, out)
+        if update:
+            u.copy_(u_new)
+    sigma = torch.einsum("ki,kio,ko->k", v, weight, u_new)
+    return weight / sigma[:, None, None]
+
+
+class ProjectionDiscriminator(nn.Module):
+    """K projection discriminators: logit(x, y) = ψ(φ(x)) + ⟨embed_y, φ(x)⟩ (Miyato & Koyama 2018).
+
+    φ is a two-layer MLP with LeakyReLU(0.2), ψ a linear head, embed one vector per class; every
+    weight is spectrally normalised as in the paper (one power iteration per forward pass in
+    training mode). x (K, n, D), y (K, n) integer labels → logits (K, n, 1).
+    """
+
+    def __init__(self, seeds: Sequence[int], data_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.body = BatchedMLP(seeds, [data_dim, hidden, hidden])  # φ (activations applied in forward)
+        self.head = BatchedLinear(seeds, hidden, 1, layer=2)  # ψ
+        self.embed = BatchedLinear(seeds, N_CLASSES, hidden, bias=False, layer=3)  # one-hot(y) @ E = embed_y
+        for i, lin in enumerate(self._linears()):
+            gen = torch.Generator().manual_seed(int(seeds[0]) * 31 + i)
+            self.register_buffer(f"sn_u{i}", F.normalize(torch.randn(lin.weight.shape[0], lin.weight.shape[2], generator=gen), dim=-1))
+
+    def _linears(self) -> list[BatchedLinear]:
+        return [*self.body.layers, self.head, self.embed]
+
+    def _weight(self, i: int) -> torch.Tensor:
+        return _spectral_normalized(self._linears()[i].weight, getattr(self, f"sn_u{i}"), self.training)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        h = x
+        for i, lin in enumerate(self.body.layers):
+            h = _leaky(torch.baddbmm(lin.bias, h, self._weight(i)))
+        n = len(self.body.layers)
+        embed_y = torch.bmm(F.one_hot(y, N_CLASSES).to(h.dtype), self._weight(n + 1))
+        return torch.baddbmm(self.head.bias, h, self._weight(n)) + (embed_y * h).sum(dim=-1, keepdim=True)
+
+
+class ConcatDiscriminator(nn.Module):
+    """K MLP discriminators on [x, one-hot(y)]: the earlier design, which learned to ignore y on 28×28 digits."""
+
+    def __init__(self, seeds: Sequence[int], data_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.net = BatchedMLP(seeds, [data_dim + N_CLASSES, hidden, hidden, 1], activation=_leaky)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([x, F.one_hot(y, N_CLASSES).to(x.dtype)], dim=-1))
+
+
 class ConditionalGAN(nn.Module):
     """K MLP conditional GANs, model k trained on pool k of `sampler`."""
 
     def __init__(self, sampler: PoolSampler, init_seeds: Sequence[int], *, z_dim: int, hidden: int, batch: int,
-                 lr: float, beta1: float, seed: int) -> None:
+                 lr: float, beta1: float, seed: int, conditioning: str = "projection") -> None:
         super().__init__()
         self.sampler, self.z_dim, self.batch, self.lr, self.beta1, self.seed = sampler, z_dim, batch, lr, beta1, seed
+        self.conditioning = conditioning
         self.last_step = -1  # lets the caller check that training ran to the end
         data_dim = sampler.x.shape[1]
+        d_seeds = [s + 500_009 for s in init_seeds]
         self.G = BatchedMLP(init_seeds, [z_dim + N_CLASSES, hidden, hidden, data_dim], activation=_leaky)
-        self.D = BatchedMLP([s + 500_009 for s in init_seeds], [data_dim + N_CLASSES, hidden, hidden, 1], activation=_leaky)
+        if conditioning == "projection":
+            self.D: nn.Module = ProjectionDiscriminator(d_seeds, data_dim, hidden)
+        elif conditioning == "concat":  # the earlier design, kept to compare against: [x, one-hot(y)] → MLP
+            self.D = ConcatDiscriminator(d_seeds, data_dim, hidden)
+        else:
+            raise ValueError(f"unknown conditioning {conditioning!r} (known: projection, concat)")
 
     @property
     def n_models(self) -> int:
@@ -76,8 +151,8 @@ class ConditionalGAN(nn.Module):
         return torch.sigmoid(self.G.layers[-1](h))
 
     def _critic(self, x: torch.Tensor, y: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
-        inp = torch.cat([x.to(self.device), F.one_hot(y.to(self.device), N_CLASSES).float()], dim=-1)
-        return self.D(inp) if params is None else functional_call(self.D, params, (inp,))
+        x, y = x.to(self.device), y.to(self.device)
+        return self.D(x, y) if params is None else functional_call(self.D, params, (x, y))
 
     def training_loss(self, step: int) -> torch.Tensor:
         self.last_step = step

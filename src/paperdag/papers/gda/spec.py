@@ -7,7 +7,13 @@ Light on purpose (no torch, no pandas): the Snakefile imports it to build the DA
 * `augment` (one job per digits dataset): generators fitted on m real digits, then one batched
   classifier over (generator, m, γ, seed); one metrics.json per (generator, m, γ, seed).
   γ = 0 is the generator-free baseline, written under generator `none`.
+* `download` (paper scale only): the CIFAR-10 tarball (URL + sha256 in config), unpacked, and a manifest.
+* `cdcgan` (paper scale, one job per seed): the conditional DCGAN fitted on the real CIFAR-10 images.
+* `augment_cifar` (paper scale, one job per run): ResNet-18 on real + m_G generated images;
+  one metrics.json per (augmentation, generator, m_G, seed); m_G = 0 is written under `none`.
 * `report`: tables, figures, claims.json.
+
+The CIFAR stages exist only when the resolved section has a `cifar` block (paper scale).
 """
 from __future__ import annotations
 
@@ -15,6 +21,10 @@ from typing import Any
 
 SIM_RUN = "runs/sim/{panel}/d{d}_m{m}/gamma{gamma}/metrics.json"
 DIGITS_RUN = "runs/digits/{dataset}/{generator}/m{m}_g{gamma}/seed{seed}/metrics.json"
+CIFAR_RUN = "runs/cifar/{aug}/{generator}/n{ngen}/seed{seed}/metrics.json"
+CIFAR_ARCHIVE = "downloads/cifar-10-python.tar.gz"
+CIFAR_MANIFEST = "downloads/cifar10/manifest.json"
+CIFAR_GENERATOR = "cifar/{generator}/seed{seed}/generator.pt"
 BASELINE = "none"
 
 TABLES = ("bgmm_gaps", "bgmm_slopes", "bgmm_theory")
@@ -53,9 +63,33 @@ def digits_run_files(cfg: dict[str, Any], dataset: str = "{dataset}") -> list[st
     return [DIGITS_RUN.format(dataset=dataset, **c) for c in digits_cells(cfg)]
 
 
+def cifar_cells(cfg: dict[str, Any]) -> list[dict[str, int | str]]:
+    """(augmentation, generator, m_G, seed) of every CIFAR-10 run; m_G = 0 once per augmentation, under `none`."""
+    cc = cfg.get("cifar")
+    if not cc:
+        return []
+    cells = []
+    for aug in cc["augmentations"]:
+        for n in cc["n_generated"]:
+            for gen in ([BASELINE] if n == 0 else cc["generators"]):
+                for s in cc["seeds"]:
+                    cells.append({"aug": aug, "generator": gen, "ngen": n, "seed": s})
+    return cells
+
+
+def cifar_run_files(cfg: dict[str, Any]) -> list[str]:
+    return [CIFAR_RUN.format(**c) for c in cifar_cells(cfg)]
+
+
 def groups(cfg: dict[str, Any], stage: str) -> list[dict[str, str]]:
     if stage == "augment":
         return [{"dataset": ds} for ds in cfg["digits"]["datasets"]]
+    if stage == "download":
+        return [{}] if cfg.get("cifar") else []
+    if stage == "cdcgan":
+        return [{"generator": "cdcgan", "seed": str(s)} for s in cfg["cifar"]["seeds"]] if cfg.get("cifar") else []
+    if stage == "augment_cifar":
+        return [{k: str(v) for k, v in c.items()} for c in cifar_cells(cfg)]
     return [{}]
 
 
@@ -64,6 +98,12 @@ def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
         return [SIM_RUN.format(**c) for c in sim_cells(cfg)]
     if stage == "augment":
         return digits_run_files(cfg)
+    if stage == "download":
+        return [CIFAR_ARCHIVE, CIFAR_MANIFEST]
+    if stage == "cdcgan":
+        return [CIFAR_GENERATOR]
+    if stage == "augment_cifar":
+        return [CIFAR_RUN]
     if stage == "report":
         tables = list(TABLES) + (list(DIGITS_TABLES) if cfg["digits"]["datasets"] else [])
         figures = list(FIGURES) + (list(DIGITS_FIGURES) if cfg["digits"]["datasets"] else [])
@@ -74,7 +114,13 @@ def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
 
 def inputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
     if stage == "report":
-        return outputs(cfg, "simulate") + [f for g in groups(cfg, "augment") for f in digits_run_files(cfg, **g)]
+        return (outputs(cfg, "simulate") + [f for g in groups(cfg, "augment") for f in digits_run_files(cfg, **g)]
+                + cifar_run_files(cfg))
+    if stage == "cdcgan":
+        return [CIFAR_MANIFEST]
+    if stage == "augment_cifar":
+        gen = wildcards["generator"]
+        return [CIFAR_MANIFEST] + ([] if gen == BASELINE else [CIFAR_GENERATOR.format(generator=gen, seed=wildcards["seed"])])
     return []
 
 
@@ -84,6 +130,17 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
         return {"simulation": cfg["simulation"]}
     if stage == "augment":
         return {"dataset": wildcards["dataset"], "digits": {k: v for k, v in cfg["digits"].items() if k != "datasets"}}
+    if stage == "download":
+        return {"download": cfg["cifar"]["download"]}
+    if stage == "cdcgan":
+        cc = cfg["cifar"]
+        return {"cifar": {"m": cc["m"], "cdcgan": cc["cdcgan"]}}
+    if stage == "augment_cifar":
+        cc = cfg["cifar"]
+        settings = {"m": cc["m"], "classifier": cc["classifier"], "eval_batch": cc["eval_batch"]}
+        if wildcards["generator"] != BASELINE:  # the generated images depend on how the generator was trained
+            settings[wildcards["generator"]] = cc[wildcards["generator"]]
+        return {"cifar": settings}
     if stage == "report":
         sim = {k: cfg["simulation"][k] for k in ("sigma", "repeats", "n_test")}
         return {"simulation": sim, "datasets": cfg["digits"]["datasets"]}

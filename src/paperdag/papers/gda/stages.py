@@ -83,7 +83,7 @@ def augment(job: Job) -> None:
         gc = dg["cgan"]
         gan = ConditionalGAN(PoolSampler(data.x_pool, data.y_pool, [subsets[s][m] for s, m in settings]),
                              [1000 * s + i for i, (s, m) in enumerate(settings)], z_dim=gc["z_dim"], hidden=gc["hidden"],
-                             batch=gc["batch"], lr=gc["lr"], beta1=gc["beta1"], seed=seeds[0])
+                             batch=gc["batch"], lr=gc["lr"], beta1=gc["beta1"], seed=seeds[0], conditioning=gc["conditioning"])
         fit(gan, steps=gc["steps"], label=f"{job.label} cgan", run_labels=[f"cgan seed={s} m={m}" for s, m in settings],
             checkpoint_dir=ckpt / "cgan", checkpoint_every=gc["checkpoint_every"], accelerator=accelerator)
         _check_trained(gan, gc["steps"], "cgan", ckpt / "cgan")
@@ -155,6 +155,27 @@ def augment(job: Job) -> None:
             "generator_class_fidelity": fidelity[(gen_name, s, m)] if g > 0 else None,
             "classifier_steps": cc["steps"], "generator_steps": dg["cgan"]["steps"] if gen_name == "cgan" else None,
         }, config_hash=job.config_hash, seed=s, started=t0)
+
+
+def download(job: Job) -> None:
+    """Paper scale: the CIFAR-10 tarball, checked against its pinned sha256, and unpacked."""
+    from paperdag.papers.gda.cifar_stages import download as run
+
+    run(job)
+
+
+def cdcgan(job: Job) -> None:
+    """Paper scale: the conditional DCGAN on the real CIFAR-10 training images (`cifar_stages.cdcgan`)."""
+    from paperdag.papers.gda.cifar_stages import cdcgan as run
+
+    run(job)
+
+
+def augment_cifar(job: Job) -> None:
+    """Paper scale: ResNet-18 on real + generated CIFAR-10 images (`cifar_stages.augment_cifar`)."""
+    from paperdag.papers.gda.cifar_stages import augment_cifar as run
+
+    run(job)
 
 
 def report(job: Job) -> None:

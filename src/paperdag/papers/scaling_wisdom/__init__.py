@@ -6,8 +6,9 @@ one-pass training has no generalization gap, coupled L2 does not help one-pass t
 the optimal learning rate shrinks with width, small batches are not best, and a constant
 learning rate tuned at small width loses to a 1/D rule at larger width (the crossover).
 
-Modules: `sources` (data and exact entropies), `model` (batched transformer, FLOP count),
-`optim` (batched AdamW with per-model learning rates), `experiment` (training one ensemble),
+Modules: `sources` (data and exact entropies), `c4` (paper scale: C4 → SentencePiece tokens),
+`model` (batched transformer, FLOP count), `optim` (batched AdamW with per-model learning
+rates), `experiment` (training one ensemble),
 `analysis` (optimum interpolation, slope fit, crossover detector, learnability gate),
 `stages`, `claims`. Only `spec` is imported at DAG-build time.
 """

@@ -2,17 +2,22 @@
 
 Every claim about the claims source first passes the learnability gate: if no model beats
 the source's order-1 (bigram) entropy by `gate_margin` nats, the claim is not evaluated.
+Real text at paper scale (C4) has no known order-1 entropy (NaN in the runs): the gate is a
+guard against unlearnable toy sources, so it does not apply there; the claims are evaluated
+without it and the gate itself is reported as not evaluated.
 Selections (best λ, LR optimum) use validation loss; the numbers judged use test loss,
 except the one-pass gap, which compares validation with the train loss by definition.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
-from paperdag.claims import Claim, MissingRuns, Outcome
+from paperdag.claims import Claim, MissingRuns, NotEvaluated, Outcome
 
 from .analysis import crossover_curve, learnability_gate, loglog_slope, optimum_from_runs, paired_diff, relative_gap
 
@@ -42,14 +47,18 @@ def _select(runs: pd.DataFrame, **eq: Any) -> pd.DataFrame:
 
 
 def gate(runs: pd.DataFrame, source: str, margin: float):
-    """The learnability gate over every run of `source` (test loss)."""
+    """The learnability gate over every run of `source` (test loss); None for real text (no known entropy)."""
     rows = _select(runs, source=source)
-    return learnability_gate(rows["test_loss"].tolist(), float(rows["order1_entropy"].iloc[0]), margin)
+    h1 = float(rows["order1_entropy"].iloc[0])
+    return learnability_gate(rows["test_loss"].tolist(), h1, margin) if math.isfinite(h1) else None
 
 
 def _gated(source: str, margin: float, fn: Callable[[pd.DataFrame], Outcome]) -> Callable[[pd.DataFrame], Outcome]:
     def evaluate(runs: pd.DataFrame) -> Outcome:
         g = gate(runs, source, margin)
+        if g is None:
+            out = fn(runs)
+            return replace(out, detail=f"{out.detail} (learnability gate not applicable: real text)".strip())
         if not g.learnable:
             raise NotLearnable(f"source '{source}' not learnable: {g.reason}")
         return fn(runs)
@@ -191,6 +200,8 @@ def _cross_largest(source: str, c: dict[str, Any]) -> Callable[[pd.DataFrame], O
 def _gate_report(source: str, margin: float) -> Callable[[pd.DataFrame], Outcome]:
     def fn(runs: pd.DataFrame) -> Outcome:
         g = gate(runs, source, margin)
+        if g is None:
+            raise NotEvaluated(f"source '{source}' is real text with no known order-1 entropy: the gate does not apply")
         return Outcome(g.best_loss - g.order1_entropy, None, ("learnable: " if g.learnable else "NOT learnable: ") + g.reason)
 
     return fn

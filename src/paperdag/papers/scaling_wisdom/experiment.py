@@ -4,7 +4,7 @@ Models that share a seed share their initial weights and their data stream, so t
 learning-rate rules and regularisers they differ in are compared on paired runs.
 Runs are compared at equal tokens: steps = tokens / (batch · context).
 
-* one-pass regime: every step reads fresh sequences (Markov stream, or unread text windows);
+* one-pass regime: every step reads fresh sequences (Markov stream, or unread text / C4 windows);
 * multi-epoch regime: a fixed training set (per seed for a Markov source) read for
   `epochs` epochs in a fresh order each epoch.
 
@@ -29,7 +29,7 @@ from paperdag.training import fit
 
 from .model import BatchedGPT, GPTConfig, lm_losses, matmul_peak_flops, n_params, train_flops_per_token
 from .optim import BatchedAdamW
-from .sources import MarkovSource, Source, TextSource
+from .sources import C4Source, MarkovSource, Source, TextSource
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +137,9 @@ def eval_sets(source: Source, n_seqs: int, context: int) -> dict[str, torch.Tens
 
 
 def multi_epoch_sets(source: Source, seeds: Sequence[int], tokens: int, context: int) -> dict[int, torch.Tensor]:
-    """The fixed training set of each seed (Markov: its own draw; text: the first `tokens` characters)."""
+    """The fixed training set of each seed (Markov: its own draw; text and C4: the first `tokens` tokens)."""
     L = context + 1
-    if isinstance(source, TextSource):
+    if isinstance(source, (TextSource, C4Source)):
         windows = source.train_windows(L, limit_tokens=tokens)
         return {s: windows for s in seeds}
     assert isinstance(source, MarkovSource)

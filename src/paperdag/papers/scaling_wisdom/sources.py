@@ -8,6 +8,9 @@
 * `text` (control, stand-in for C4): character-level CPython documentation
   (`pydoc_data.topics`, shipped with the interpreter) or any plain/gzipped text file such as
   the Jargon File; no network. One-pass runs read each training window at most once.
+* `c4` (paper scale): C4 (en) tokenised with the T5 SentencePiece vocabulary by the
+  `tokenize` stage (`c4.py`) into flat uint16 token files; read here through `np.memmap`.
+  Real text has no known entropy rate, so the learnability gate does not apply to it.
 
 Every Markov transition puts `leak`/V on every symbol, so the chain is ergodic and its
 stationary distribution, entropy rate H = Σ π(a,b) H(P(·|a,b)) and order-1 entropy
@@ -16,8 +19,9 @@ H(X_t | X_{t-1}) are exact (computed here, not estimated).
 from __future__ import annotations
 
 import gzip
+import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +197,80 @@ class TextSource:
         return region[: n * length].view(n, length)[:n_seqs]
 
 
-Source = MarkovSource | TextSource
+@dataclass
+class C4Source:
+    """Windows of tokenised C4: one-pass training windows from `train.bin`, evaluation from `val.bin`.
+
+    Training windows are the non-overlapping windows of the train file; seed s reads them
+    in its own fixed order (a permutation drawn from `step_generator(s, 0, ·)`), step t
+    takes the t-th slice of it. So a batch depends only on (seed, step): resuming from a
+    checkpoint reads exactly what the uninterrupted run would, and no window is read twice.
+    Validation windows come from the first half of the validation file, test windows
+    from the second half (C4 has no test split), spread evenly over each half.
+    """
+
+    train: np.ndarray  # uint16 memmaps, documents joined with EOS
+    val: np.ndarray
+    name: str
+    vocab: int
+    _orders: dict[tuple[int, int, int], torch.Tensor] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dir(cls, name: str, data_dir: str | Path) -> "C4Source":
+        data_dir = Path(data_dir)
+        meta = json.loads((data_dir / "meta.json").read_text())
+        train = np.memmap(data_dir / "train.bin", dtype=np.uint16, mode="r")
+        val = np.memmap(data_dir / "val.bin", dtype=np.uint16, mode="r")
+        if len(train) != meta["train"]["tokens"] or len(val) != meta["validation"]["tokens"]:
+            raise ValueError(f"{data_dir}: token files do not match meta.json (rerun the tokenize stage)")
+        return cls(train=train, val=val, name=name, vocab=int(meta["vocab_size"]))
+
+    def entropies(self) -> dict[str, float]:
+        """Unknown for real text (NaN): the claims treat the learnability gate as not applicable."""
+        return {"entropy_rate": float("nan"), "order1_entropy": float("nan")}
+
+    @staticmethod
+    def _windows(tokens: np.ndarray, starts: np.ndarray, length: int) -> torch.Tensor:
+        return torch.from_numpy(tokens[starts[:, None] + np.arange(length)].astype(np.int64))
+
+    def train_windows(self, length: int, limit_tokens: int | None = None) -> torch.Tensor:
+        """Non-overlapping windows (N, length) of the first `limit_tokens` train tokens (multi-epoch control)."""
+        end = len(self.train) if limit_tokens is None else min(len(self.train), limit_tokens)
+        return self._windows(self.train, np.arange(end // length) * length, length)
+
+    def batch(self, seeds: list[int], step: int, batch: int, length: int, stream: int = 0) -> torch.Tensor:
+        """One-pass: (len(seeds), batch, length) windows; raises rather than start a second epoch."""
+        n = len(self.train) // length
+        if (step + 1) * batch > n:
+            raise ValueError(f"{self.name}: one-pass run needs more than the {n} training windows "
+                             f"(tokenise more C4 shards)")
+        out = []
+        for s in seeds:
+            key = (s, n, stream)
+            if key not in self._orders:
+                self._orders[key] = torch.randperm(n, generator=step_generator(s, 0, stream + 17))
+            idx = self._orders[key][step * batch:(step + 1) * batch].numpy()
+            out.append(self._windows(self.train, idx * length, length))
+        return torch.stack(out)
+
+    def fixed_set(self, seed: int, n_seqs: int, length: int, stream: int) -> torch.Tensor:
+        """Validation (stream 1) or test (stream 2): n_seqs windows spread evenly over its half of val.bin."""
+        if stream not in (1, 2):
+            raise ValueError(f"{self.name}: fixed sets are validation (1) or test (2), not stream {stream}")
+        half = len(self.val) // 2
+        start = (stream - 1) * half
+        if half < length:
+            raise ValueError(f"{self.name}: validation file too short for windows of {length}")
+        k = min(n_seqs, half // length)
+        starts = start + np.arange(k, dtype=np.int64) * (half // k)  # spacing ≥ length: no overlap
+        return self._windows(self.val, starts, length)
 
 
-def make_source(name: str, cfg: dict[str, Any], vocab: int) -> Source:
+Source = MarkovSource | TextSource | C4Source
+
+
+def make_source(name: str, cfg: dict[str, Any], vocab: int, data_dir: str | Path | None = None) -> Source:
+    """A source from its config; a `c4` source reads the token files in `data_dir`."""
+    if cfg["kind"] == "c4":
+        return C4Source.from_dir(name, data_dir)
     return TextSource.from_config(name, cfg, vocab) if cfg["kind"] == "text" else MarkovSource.from_config(name, cfg, vocab)

@@ -10,6 +10,14 @@ Units are packed into training jobs by the config's `jobs:` mapping, because eve
 pays ~10–20 s of imports: smoke runs everything in one job, default balances two cores.
 A job that needs a tuning sweep from another job takes that job's runs as inputs; inside a
 job, sweeps run first. The rules make one rule per job (stage name `train/<job>`).
+
+Paper scale reads C4 (a source of kind `c4`) through two more stages:
+* `download`: one checked download (URL + sha256) per entry of the config's `downloads`,
+  to `downloads/<filename>`;
+* `tokenize`: one job per `c4` source: its json.gz shards encoded with its SentencePiece
+  model into `tokens/<source>/{train,val}.bin` (flat uint16) and `meta.json`.
+A training job that uses a `c4` source takes its token files as inputs; smoke and default
+have no `c4` source, so their DAG is unchanged.
 """
 from __future__ import annotations
 
@@ -23,6 +31,7 @@ RULES = ("const", "scaled")
 REGIMES = ("one_pass", "multi_epoch")
 TABLES = ("sources", "lr_sweep", "lr_optimum", "crossover", "batch", "regularization", "gap", "throughput")
 FIGURES = ("crossover", "lr_sweep", "batch", "regularization")
+TOKEN_FILES = ("train.bin", "val.bin", "meta.json")
 
 
 def lr_tag(lr: float) -> str:
@@ -68,6 +77,32 @@ def tuning_unit(cfg: dict[str, Any], unit: str) -> str | None:
     raise KeyError(unit)
 
 
+def token_files(source: str) -> list[str]:
+    """What the `tokenize` stage writes for a `c4` source (relative to the paper's results)."""
+    return [f"tokens/{source}/{f}" for f in TOKEN_FILES]
+
+
+def download_file(cfg: dict[str, Any], key: str) -> str:
+    """Where the download `key` of the config's `downloads` lands."""
+    if key not in cfg.get("downloads", {}):
+        raise KeyError(f"scaling_wisdom: '{key}' is named by a c4 source but is not in `downloads`")
+    return f"downloads/{cfg['downloads'][key]['filename']}"
+
+
+def c4_sources(cfg: dict[str, Any]) -> list[str]:
+    return sorted(s for s, c in cfg["sources"].items() if c["kind"] == "c4")
+
+
+def job_sources(cfg: dict[str, Any], units: list[str]) -> list[str]:
+    """The sources a job's units read (sweeps and reg by name, crossover and batch by config)."""
+    sources = {u.split("/")[1] for u in units if u.startswith(("sweep/", "reg/"))}
+    if any(u.startswith("crossover/") for u in units):
+        sources.add(cfg["crossover"]["source"])
+    if "batch" in units:
+        sources.add(cfg["batch"]["source"])
+    return sorted(sources)
+
+
 def _job(stage: str) -> str:
     if not stage.startswith("train/"):
         raise KeyError(stage)
@@ -79,10 +114,18 @@ def train_jobs(cfg: dict[str, Any]) -> list[str]:
 
 
 def groups(cfg: dict[str, Any], stage: str) -> list[dict[str, str]]:
-    return [{}]  # one rule per job, no wildcards
+    if stage == "download":
+        return [{"file": d["filename"]} for d in cfg.get("downloads", {}).values()]
+    if stage == "tokenize":
+        return [{"source": s} for s in c4_sources(cfg)]
+    return [{}]  # one rule per training job, no wildcards
 
 
 def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
+    if stage == "download":
+        return ["downloads/{file}"]
+    if stage == "tokenize":
+        return token_files("{source}")
     if stage == "report":
         return (["claims.json"] + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")]
                 + [f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")])
@@ -90,26 +133,37 @@ def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
 
 
 def inputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
+    if stage == "download":
+        return []
+    if stage == "tokenize":
+        src = cfg["sources"][wildcards["source"]]
+        return [download_file(cfg, k) for k in [src["tokenizer"], *src["train"], *src["validation"]]]
     if stage == "report":
         return [f for units in cfg["jobs"].values() for u in units for f in unit_files(cfg, u)]
     units = cfg["jobs"][_job(stage)]
     needed = {tuning_unit(cfg, u) for u in units} - set(units) - {None}
-    return [f for u in sorted(needed) for f in unit_files(cfg, u)]
+    tokens = [f for s in job_sources(cfg, units) if cfg["sources"][s]["kind"] == "c4" for f in token_files(s)]
+    return [f for u in sorted(needed) for f in unit_files(cfg, u)] + tokens
 
 
 def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> dict[str, Any]:
     """Only what the job reads, so a change reruns only the jobs it affects."""
+    if stage == "download":
+        name = next(k for k, d in cfg["downloads"].items() if d["filename"] == wildcards["file"])
+        return {"name": name, "download": cfg["downloads"][name]}
+    if stage == "tokenize":
+        src = cfg["sources"][wildcards["source"]]
+        return {"source": wildcards["source"],
+                "tokenizer": download_file(cfg, src["tokenizer"]),
+                "train": [download_file(cfg, k) for k in src["train"]],
+                "validation": [download_file(cfg, k) for k in src["validation"]]}
     if stage == "report":
         return {"claims": cfg["claims"], "claims_source": cfg["claims_source"], "sources": sorted(cfg["sources"]),
                 "crossover": cfg["crossover"], "batch": cfg["batch"], "reg": cfg["reg"]}
     units = cfg["jobs"][_job(stage)]
-    sources = {u.split("/")[1] for u in units if u.startswith(("sweep/", "reg/"))}
-    if any(u.startswith("crossover/") for u in units):
-        sources.add(cfg["crossover"]["source"])
-    if "batch" in units:
-        sources.add(cfg["batch"]["source"])
+    sources = job_sources(cfg, units)
     out = {k: cfg[k] for k in ("vocab", "arch", "train", "seeds", "n_eval_seqs", "lr_grid")}
-    out.update(job=_job(stage), units=units, sources={s: cfg["sources"][s] for s in sorted(sources)},
+    out.update(job=_job(stage), units=units, sources={s: cfg["sources"][s] for s in sources},
                tuning={u: tuning_unit(cfg, u) for u in units},
                files={u: unit_files(cfg, u) for u in units + sorted({tuning_unit(cfg, u) for u in units} - {None})})
     if any(u.startswith("crossover/") for u in units):

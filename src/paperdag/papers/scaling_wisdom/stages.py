@@ -1,4 +1,5 @@
-"""The scaling-wisdom stages: `train` (runs the units of one job, sweeps first) and `report`."""
+"""The scaling-wisdom stages: `download` and `tokenize` (paper scale: C4), `train` (runs the units
+of one job, sweeps first) and `report`."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +11,7 @@ from paperdag.runs import load_runs, write_run
 from paperdag.seeding import seed_everything
 from paperdag.stage import Job, results_root
 
-from .spec import RULES, lr_tag
+from .spec import RULES, lr_tag, token_files
 
 log = logging.getLogger(__name__)
 PAPER = "scaling_wisdom"
@@ -22,7 +23,7 @@ class _Unit:
     def __init__(self, job: Job, unit: str, accelerator: str = "cpu") -> None:
         self.job, self.name = job, unit
         self.kind, *self.args = unit.split("/")
-        root = Path(results_root(job.scale)) / PAPER
+        self.root = root = Path(results_root(job.scale)) / PAPER
         self.paths = [str(root / f) for f in job.cfg["files"][unit]]
         tune = job.cfg["tuning"][unit]
         self.tune_paths = [str(root / f) for f in job.cfg["files"][tune]] if tune else []
@@ -33,7 +34,8 @@ class _Unit:
     def source(self, name: str):
         from .sources import make_source
 
-        return make_source(name, self.job.cfg["sources"][name], self.job.cfg["vocab"])
+        data_dir = (self.root / token_files(name)[0]).parent  # read by c4 sources only
+        return make_source(name, self.job.cfg["sources"][name], self.job.cfg["vocab"], data_dir=data_dir)
 
     def tuned_lr(self) -> dict[str, Any]:
         """The interpolated validation optimum of the tuning sweep (never the test loss)."""
@@ -114,6 +116,38 @@ def _reg(u: _Unit) -> None:
     else:
         records = u.train(source, specs, width=rc["width"], batch=cfg["train"]["batch"], tokens=cfg["train"]["tokens"])
     u.write(records, [{"experiment": "reg", "source": source, "method": m, **tuned} for m in names for _ in cfg["seeds"]])
+
+
+def download(job: Job) -> None:
+    """A checked download (URL + sha256 from config) of one C4 shard or the SentencePiece model.
+
+    `paperdag.data.download` refuses a file with no recorded sha256; the error then says
+    where in config.yaml to record it.
+    """
+    from paperdag.data import DownloadError
+    from paperdag.data import download as fetch
+
+    name, d = job.cfg["name"], job.cfg["download"]
+    try:
+        fetch(d["url"], job.outputs[0], d["sha256"])
+    except DownloadError as err:
+        if d["sha256"]:
+            raise
+        raise DownloadError(f"{PAPER}: cannot fetch {d['filename']}: {err}. Download it once on a machine with "
+                            f"network, check it, run `sha256sum {d['filename']}` and put the sum in config.yaml at "
+                            f"{PAPER}.paper.downloads.{name}.sha256") from None
+
+
+def tokenize(job: Job) -> None:
+    """Encode one c4 source's shards into `tokens/<source>/{train,val}.bin` + `meta.json`."""
+    from .c4 import tokenize as encode
+
+    root = Path(results_root(job.scale)) / PAPER
+    cfg = job.cfg
+    meta = encode(root / cfg["tokenizer"], [root / p for p in cfg["train"]], [root / p for p in cfg["validation"]],
+                  Path(job.outputs[0]).parent, threads=job.threads)
+    log.info("%s: %d train tokens (%d docs), %d validation tokens", job.label, meta["train"]["tokens"],
+             meta["train"]["docs"], meta["validation"]["tokens"])
 
 
 _KINDS = {"sweep": _sweep, "crossover": _crossover, "batch": _batch, "reg": _reg}
