@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import json
-import pickle
 import tarfile
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 import torch
 
 from paperdag.papers.gda import spec
-from paperdag.papers.gda.cifar import load_archive
+from paperdag.papers.gda.cifar import load_archive, load_dir
 from paperdag.papers.gda.dcgan import Discriminator, Generator
 from paperdag.papers.gda.resnet import ResNet18
 from paperdag.stage import Job
@@ -21,29 +20,37 @@ torch.set_num_threads(1)
 
 
 def fake_cifar_tarball(path: Path, per_batch: int = 10, n_test: int = 10) -> Path:
-    """The layout of cifar-10-python.tar.gz: cifar-10-batches-py/{data_batch_1..5, test_batch}, pickled dicts."""
+    """The layout of cifar-10-binary.tar.gz: cifar-10-batches-bin/{data_batch_1..5, test_batch}.bin, 3,073-byte records."""
     rng = np.random.default_rng(0)
     with tarfile.open(path, "w:gz") as tf:
-        for name, n in [(f"data_batch_{i}", per_batch) for i in range(1, 6)] + [("test_batch", n_test)]:
-            labels = [int(v) for v in np.arange(n) % 10]
-            blob = pickle.dumps({b"batch_label": name.encode(), b"labels": labels,
-                                 b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
-                                 b"filenames": [b"x.png"] * n})
-            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+        for name, n in [(f"data_batch_{i}.bin", per_batch) for i in range(1, 6)] + [("test_batch.bin", n_test)]:
+            records = np.concatenate([(np.arange(n) % 10).astype(np.uint8)[:, None],
+                                      rng.integers(0, 256, (n, 3072), dtype=np.uint8)], axis=1)
+            blob = records.tobytes()
+            info = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
             info.size = len(blob)
             tf.addfile(info, io.BytesIO(blob))
     return path
 
 
-def test_cifar_loader_reads_the_pickled_batches(tmp_path: Path) -> None:
-    archive = fake_cifar_tarball(tmp_path / "cifar-10-python.tar.gz", per_batch=20, n_test=30)
+def test_cifar_loader_reads_the_binary_batches(tmp_path: Path) -> None:
+    archive = fake_cifar_tarball(tmp_path / "cifar-10-binary.tar.gz", per_batch=20, n_test=30)
     data = load_archive(archive, tmp_path / "cifar10")
     assert data.x_train.shape == (100, 3, 32, 32) and data.x_train.dtype == np.uint8
     assert data.x_test.shape == (30, 3, 32, 32) and data.y_test.dtype == np.int64
     assert np.bincount(data.y_train).tolist() == [10] * 10
-    with tarfile.open(archive) as tf:  # channel-major rows: the red plane comes first
-        raw = pickle.load(tf.extractfile("cifar-10-batches-py/data_batch_2"), encoding="bytes")[b"data"]
-    np.testing.assert_array_equal(data.x_train[20, 0].ravel(), raw[0, :1024])
+    with tarfile.open(archive) as tf:  # record = label byte, then the red plane first
+        raw = np.frombuffer(tf.extractfile("cifar-10-batches-bin/data_batch_2.bin").read(), dtype=np.uint8)
+    np.testing.assert_array_equal(data.x_train[20, 0].ravel(), raw[1:1025])
+    assert data.y_train[21] == raw[3073]
+
+
+def test_cifar_loader_rejects_a_truncated_batch(tmp_path: Path) -> None:
+    folder = tmp_path / "cifar-10-batches-bin"
+    folder.mkdir()
+    (folder / "data_batch_1.bin").write_bytes(b"\x00" * 100)
+    with pytest.raises(ValueError, match="3073-byte"):
+        load_dir(tmp_path)
 
 
 def test_resnet18_is_the_cifar_variant() -> None:
@@ -72,7 +79,7 @@ def test_cifar_stages_end_to_end_on_fake_cifar(tmp_path: Path, monkeypatch) -> N
 
     monkeypatch.chdir(tmp_path)
     root = Path("results/paper/gda")
-    archive = fake_cifar_tarball(tmp_path / "cifar-10-python.tar.gz")
+    archive = fake_cifar_tarball(tmp_path / "cifar-10-binary.tar.gz")
     manifest = root / spec.CIFAR_MANIFEST
     safe_extract(archive, manifest.parent)  # what the download stage does after its checked fetch
     manifest.write_text(json.dumps({"archive": archive.name, "root": "."}))

@@ -92,6 +92,20 @@ def test_library_edit_reruns_importing_jobs(smoke_project, tmp_path):
     assert counts.get("monge_gap_train", 0) >= 1 and counts.get("monge_gap_report") == 1
 
 
+def test_lazily_imported_model_edit_reruns_training_not_other_papers(smoke_project, tmp_path):
+    """scaling_wisdom's train() imports its model inside functions; an edit must still rerun it."""
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(smoke_project, root, symlinks=True)
+    time.sleep(1)
+    with open(root / "src/paperdag/papers/scaling_wisdom/model.py", "a") as fh:
+        fh.write("\n# edited\n")
+    counts = job_counts(snakemake(root, "-n", "--config", "scale=smoke"))
+    assert counts.get("scaling_wisdom_train_all") == 1 and counts.get("scaling_wisdom_report") == 1
+    assert not any(rule.startswith(("monge_gap", "gda", "cs_ib")) for rule in counts), counts
+
+
 def test_bad_config_stops_before_any_job_and_keeps_results(smoke_project, tmp_path):
     import shutil
 

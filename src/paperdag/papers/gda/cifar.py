@@ -1,23 +1,23 @@
-"""CIFAR-10 from the python-pickle tarball (`cifar-10-python.tar.gz`), for the paper-scale experiment.
+"""CIFAR-10 from the binary tarball (`cifar-10-binary.tar.gz`), for the paper-scale experiment.
 
 The archive is fetched by the `download` stage (URL + pinned sha256 in config.yaml, checked by
 `paperdag.data.download`) and unpacked with `paperdag.data.safe_extract`. It holds
-`cifar-10-batches-py/data_batch_1` … `data_batch_5` (10,000 training images each) and
-`test_batch` (10,000), each a pickled dict with `b'data'` (N, 3072) uint8, channel-major
-(R plane, G plane, B plane, each 32×32 row-major), and `b'labels'` (N ints in 0–9).
-The pickles are only read after their archive's checksum matched the pinned one.
+`cifar-10-batches-bin/data_batch_1.bin` … `data_batch_5.bin` (10,000 training images each) and
+`test_batch.bin` (10,000). Each record is 3,073 bytes: the label (0–9), then the image
+channel-major (R plane, G plane, B plane, each 32×32 row-major). The binary archive is used
+rather than the python one because the python one is pickled, and the pipeline never unpickles.
 """
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-FOLDER = "cifar-10-batches-py"
-TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
-TEST_BATCH = "test_batch"
+FOLDER = "cifar-10-batches-bin"
+TRAIN_BATCHES = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
+TEST_BATCH = "test_batch.bin"
+RECORD = 1 + 3 * 32 * 32
 # per-channel mean / std of the CIFAR-10 training images (0–1 scale), as in the paper's code
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2471, 0.2435, 0.2616)
@@ -34,17 +34,19 @@ class Cifar10:
 
 
 def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with open(path, "rb") as f:
-        batch = pickle.load(f, encoding="bytes")
-    x = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
-    y = np.asarray(batch[b"labels"], dtype=np.int64)
-    if len(x) != len(y) or y.min() < 0 or y.max() > 9:
-        raise ValueError(f"{path}: {len(x)} images, {len(y)} labels in [{y.min()}, {y.max()}]")
+    raw = np.fromfile(path, dtype=np.uint8)
+    if raw.size == 0 or raw.size % RECORD:
+        raise ValueError(f"{path}: {raw.size} bytes is not a whole number of {RECORD}-byte CIFAR-10 records")
+    records = raw.reshape(-1, RECORD)
+    x = np.ascontiguousarray(records[:, 1:]).reshape(-1, 3, 32, 32)
+    y = records[:, 0].astype(np.int64)
+    if y.max() > 9:
+        raise ValueError(f"{path}: label {y.max()} outside 0–9")
     return x, y
 
 
 def load_dir(root: str | Path) -> Cifar10:
-    """Read an unpacked archive: `root/cifar-10-batches-py/{data_batch_1..5, test_batch}`."""
+    """Read an unpacked archive: `root/cifar-10-batches-bin/{data_batch_1..5, test_batch}.bin`."""
     folder = Path(root) / FOLDER
     parts = [_read_batch(folder / name) for name in TRAIN_BATCHES]
     x_test, y_test = _read_batch(folder / TEST_BATCH)

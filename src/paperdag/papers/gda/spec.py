@@ -22,7 +22,7 @@ from typing import Any
 SIM_RUN = "runs/sim/{panel}/d{d}_m{m}/gamma{gamma}/metrics.json"
 DIGITS_RUN = "runs/digits/{dataset}/{generator}/m{m}_g{gamma}/seed{seed}/metrics.json"
 CIFAR_RUN = "runs/cifar/{aug}/{generator}/n{ngen}/seed{seed}/metrics.json"
-CIFAR_ARCHIVE = "downloads/cifar-10-python.tar.gz"
+CIFAR_ARCHIVE = "downloads/cifar-10-binary.tar.gz"
 CIFAR_MANIFEST = "downloads/cifar10/manifest.json"
 CIFAR_GENERATOR = "cifar/{generator}/seed{seed}/generator.pt"
 BASELINE = "none"
