@@ -88,15 +88,15 @@ class DSMTask(nn.Module):
     def _minibatch(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         xs, sig, eps = [], [], []
         n_train = self.data.shape[1]
-        for m, seed in enumerate(self.seeds):
-            dev = self.data.device
-            gen = step_generator(seed, step, device=dev.type)
-            idx = torch.randint(n_train, (self.batch,), generator=gen, device=dev)
-            xs.append(self.data[m, idx])
-            u = torch.rand(self.batch, generator=gen, device=dev)
+        dev = self.data.device
+        for m, seed in enumerate(self.seeds):  # drawn on the CPU, then moved: the same draws on any device
+            gen = step_generator(seed, step)
+            idx = torch.randint(n_train, (self.batch,), generator=gen)
+            xs.append(self.data[m, idx.to(dev)])
+            u = torch.rand(self.batch, generator=gen)
             sig.append(torch.exp(self.log_lo + u * (self.log_hi - self.log_lo)))
-            eps.append(torch.randn(self.batch, self.data.shape[2], generator=gen, device=dev))
-        return torch.stack(xs), torch.stack(sig), torch.stack(eps)
+            eps.append(torch.randn(self.batch, self.data.shape[2], generator=gen))
+        return torch.stack(xs), torch.stack(sig).to(dev), torch.stack(eps).to(dev)
 
     def training_loss(self, step: int) -> torch.Tensor:
         x0, sigma, eps = self._minibatch(step)
