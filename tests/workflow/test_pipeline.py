@@ -80,28 +80,26 @@ def test_hyperparameter_change_reruns_only_that_method(smoke_project, tmp_path):
     assert re.search(r"method=mlp_mg$", proc.stdout, re.M), proc.stdout
 
 
-def test_library_edit_reruns_importing_jobs(smoke_project, tmp_path):
+def _dry_run_after_editing(smoke_project, tmp_path, module: str) -> dict[str, int]:
+    """Job counts of a smoke dry run in a copy of the finished project after appending to `module`."""
     import shutil
 
     root = tmp_path / "copy"
     shutil.copytree(smoke_project, root, symlinks=True)
     time.sleep(1)
-    with open(root / "src/paperdag/papers/monge_gap/ot.py", "a") as fh:
+    with open(root / "src/paperdag" / module, "a") as fh:
         fh.write("\n# edited\n")
-    counts = job_counts(snakemake(root, "-n", "--config", "scale=smoke"))
+    return job_counts(snakemake(root, "-n", "--config", "scale=smoke"))
+
+
+def test_library_edit_reruns_importing_jobs(smoke_project, tmp_path):
+    counts = _dry_run_after_editing(smoke_project, tmp_path, "papers/monge_gap/ot.py")
     assert counts.get("monge_gap_train", 0) >= 1 and counts.get("monge_gap_report") == 1
 
 
 def test_lazily_imported_model_edit_reruns_training_not_other_papers(smoke_project, tmp_path):
     """scaling_wisdom's train() imports its model inside functions; an edit must still rerun it."""
-    import shutil
-
-    root = tmp_path / "copy"
-    shutil.copytree(smoke_project, root, symlinks=True)
-    time.sleep(1)
-    with open(root / "src/paperdag/papers/scaling_wisdom/model.py", "a") as fh:
-        fh.write("\n# edited\n")
-    counts = job_counts(snakemake(root, "-n", "--config", "scale=smoke"))
+    counts = _dry_run_after_editing(smoke_project, tmp_path, "papers/scaling_wisdom/model.py")
     assert counts.get("scaling_wisdom_train_all") == 1 and counts.get("scaling_wisdom_report") == 1
     assert not any(rule.startswith(("monge_gap", "gda", "cs_ib")) for rule in counts), counts
 
