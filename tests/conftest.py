@@ -17,6 +17,19 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 CLAIM_STATUSES = {"pass", "fail", "not evaluated", "report"}  # the statuses paperdag.claims writes
 
 
+def smoke_claims(root: Path, paper: str) -> dict[str, dict[str, Any]]:
+    """A paper's smoke-scale claims.json by claim id, after checking it lists the paper's
+    `CLAIMS` in order and every status is a known one."""
+    import importlib
+    import json
+
+    claims = json.loads((root / f"results/smoke/{paper}/claims.json").read_text())["claims"]
+    expected = importlib.import_module(f"paperdag.papers.{paper}.claims").CLAIMS
+    assert [c["id"] for c in claims] == [c.id for c in expected]
+    assert all(c["status"] in CLAIM_STATUSES for c in claims)
+    return {c["id"]: c for c in claims}
+
+
 def project_files() -> list[str]:
     """Tracked files plus untracked ones git does not ignore (what a clone would have, plus work in progress)."""
     out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,

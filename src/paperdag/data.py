@@ -75,16 +75,22 @@ def _fetch_once(url: str, dest: Path, timeout: float, size: int | None, deadline
 
 
 def download(url: str, dest: str | Path, sha256: str, *, size: int | None = None, retries: int = 3,
-             timeout: float = 30.0, deadline: float = 3600.0, backoff: float = 1.0) -> Path:
+             timeout: float = 30.0, deadline: float = 3600.0, backoff: float = 1.0,
+             config_key: str | None = None) -> Path:
     """Fetch `url` to `dest` unless a file with the right checksum is already there.
 
-    `sha256` is required (a pinned checksum, lower-case hex); `size`, if given, is checked too.
+    `sha256` is required (a pinned checksum, lower-case hex); without one the error says how to
+    record it, and where (`config_key`, the dotted config.yaml key of that sum, if given).
+    `size`, if given, is checked too.
     `timeout` bounds each socket read (a stalled server), `deadline` one whole attempt (a trickle).
     Attempt k+1 starts `backoff * 2**(k-1)` seconds after attempt k failed with a retryable error.
     """
     dest = Path(dest)
     if not _SHA256.match(sha256 or ""):
-        raise DownloadError(f"refusing to download {url}: no pinned sha256 (got {sha256!r}); record its checksum first")
+        where = f" at {config_key}" if config_key else ""
+        raise DownloadError(f"refusing to download {url}: no pinned sha256 (got {sha256!r}). Download {dest.name} once "
+                            f"on a machine with network, check it, run `sha256sum {dest.name}` and record the sum in "
+                            f"config.yaml{where}")
     if dest.exists():
         if sha256_file(dest) == sha256 and (size is None or dest.stat().st_size == size):
             return dest

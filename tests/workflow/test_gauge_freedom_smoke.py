@@ -6,19 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CLAIM_STATUSES as STATUSES  # noqa: E402
+from conftest import smoke_claims  # noqa: E402
 
 
 @pytest.mark.workflow
 def test_gauge_freedom_smoke_through_snakemake(smoke_project: Path) -> None:
     root = smoke_project  # the shared smoke run of the whole DAG (tests/conftest.py)
     paper = root / "results/smoke/gauge_freedom"
-    claims = json.loads((paper / "claims.json").read_text())
-    from paperdag.papers.gauge_freedom.claims import CLAIMS
-
-    assert [c["id"] for c in claims["claims"]] == [c.id for c in CLAIMS]
-    assert all(c["status"] in STATUSES for c in claims["claims"])
-    by_id = {c["id"]: c for c in claims["claims"]}
+    by_id = smoke_claims(root, "gauge_freedom")
     for measured_at_smoke in ("exact_score_id", "gauge_sampling_smoke", "gauge_divergence_free", "conservative_is_symmetric"):
         assert by_id[measured_at_smoke]["status"] in {"pass", "fail"}, by_id[measured_at_smoke]
         assert isinstance(by_id[measured_at_smoke]["measured"], float)

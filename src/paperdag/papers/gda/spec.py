@@ -47,16 +47,16 @@ def sim_cells(cfg: dict[str, Any]) -> list[dict[str, int | str]]:
     return cells
 
 
+def _augmentation_grid(amounts, generators, seeds) -> list[tuple[Any, str, Any]]:
+    """(amount, generator, seed): amount 0 (real data only) once, under `none`; every generator otherwise."""
+    return [(a, gen, s) for a in amounts for gen in ([BASELINE] if a == 0 else generators) for s in seeds]
+
+
 def digits_cells(cfg: dict[str, Any]) -> list[dict[str, int | str]]:
-    """(generator, m, γ, seed) of every digits run of one dataset: γ = 0 once, under `none`."""
+    """(generator, m, γ, seed) of every digits run of one dataset."""
     dg = cfg["digits"]
-    cells = []
-    for m in dg["sizes"]:
-        for g in dg["gammas"]:
-            for gen in ([BASELINE] if g == 0 else dg["generators"]):
-                for s in dg["seeds"]:
-                    cells.append({"generator": gen, "m": m, "gamma": g, "seed": s})
-    return cells
+    return [{"generator": gen, "m": m, "gamma": g, "seed": s}
+            for m in dg["sizes"] for g, gen, s in _augmentation_grid(dg["gammas"], dg["generators"], dg["seeds"])]
 
 
 def digits_run_files(cfg: dict[str, Any], dataset: str = "{dataset}") -> list[str]:
@@ -64,17 +64,12 @@ def digits_run_files(cfg: dict[str, Any], dataset: str = "{dataset}") -> list[st
 
 
 def cifar_cells(cfg: dict[str, Any]) -> list[dict[str, int | str]]:
-    """(augmentation, generator, m_G, seed) of every CIFAR-10 run; m_G = 0 once per augmentation, under `none`."""
+    """(augmentation, generator, m_G, seed) of every CIFAR-10 run."""
     cc = cfg.get("cifar")
     if not cc:
         return []
-    cells = []
-    for aug in cc["augmentations"]:
-        for n in cc["n_generated"]:
-            for gen in ([BASELINE] if n == 0 else cc["generators"]):
-                for s in cc["seeds"]:
-                    cells.append({"aug": aug, "generator": gen, "ngen": n, "seed": s})
-    return cells
+    return [{"aug": aug, "generator": gen, "ngen": n, "seed": s}
+            for aug in cc["augmentations"] for n, gen, s in _augmentation_grid(cc["n_generated"], cc["generators"], cc["seeds"])]
 
 
 def cifar_run_files(cfg: dict[str, Any]) -> list[str]:

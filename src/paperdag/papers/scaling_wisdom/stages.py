@@ -119,23 +119,11 @@ def _reg(u: _Unit) -> None:
 
 
 def download(job: Job) -> None:
-    """A checked download (URL + sha256 from config) of one C4 shard or the SentencePiece model.
-
-    `paperdag.data.download` refuses a file with no recorded sha256; the error then says
-    where in config.yaml to record it.
-    """
-    from paperdag.data import DownloadError
+    """A checked download (URL + sha256 from config) of one C4 shard or the SentencePiece model."""
     from paperdag.data import download as fetch
 
     name, d = job.cfg["name"], job.cfg["download"]
-    try:
-        fetch(d["url"], job.outputs[0], d["sha256"])
-    except DownloadError as err:
-        if d["sha256"]:
-            raise
-        raise DownloadError(f"{PAPER}: cannot fetch {d['filename']}: {err}. Download it once on a machine with "
-                            f"network, check it, run `sha256sum {d['filename']}` and put the sum in config.yaml at "
-                            f"{PAPER}.paper.downloads.{name}.sha256") from None
+    fetch(d["url"], job.outputs[0], d["sha256"], config_key=f"{PAPER}.paper.downloads.{name}.sha256")
 
 
 def tokenize(job: Job) -> None:
