@@ -13,15 +13,10 @@ configfile: "config.yaml"
 report: "workflow/report/workflow.rst"
 
 
-include: "workflow/rules/common.smk"
+include: "workflow/rules/paths.smk"
+include: "workflow/rules/resources.smk"
+include: "workflow/rules/papers.smk"
 include: "workflow/rules/guards.smk"
-
-
-for _paper in config["papers"]:
-
-    include: f"workflow/rules/{_paper}.smk"
-
-
 include: "workflow/rules/report.smk"
 
 

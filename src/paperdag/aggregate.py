@@ -1,19 +1,28 @@
-"""The shared tail of every paper: runs → tables, figures, claims.json."""
+"""The shared report step of every paper: runs → tables, figures, claims.json."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import pandas as pd
 
 from paperdag.claims import Claim, evaluate_claims, write_claims
 from paperdag.runs import load_runs
 
+if TYPE_CHECKING:
+    from paperdag.stage import Job
 
-def report_paper(*, paper: str, scale: str, metrics_files: Sequence[str], claims: Sequence[Claim],
-                 claims_path: str | Path, summarize: Callable[[pd.DataFrame, Path], None], paper_dir: Path) -> pd.DataFrame:
-    """Load every run's metrics, let the paper write its tables/figures, then evaluate its claims."""
-    runs = load_runs(metrics_files)
-    summarize(runs, Path(paper_dir))
-    write_claims(Path(claims_path), paper, scale, evaluate_claims(claims, runs, scale))
+Summarize = Callable[[pd.DataFrame, Path, "Job"], None]
+
+
+def report_paper(job: Job, claims: Sequence[Claim], summarize: Summarize) -> pd.DataFrame:
+    """Load every run the report job reads, let the paper write its tables and figures
+    (`summarize(runs, paper_dir, job)`), then evaluate its claims into claims.json.
+
+    The report stage's first output is claims.json, in the paper's results folder.
+    """
+    claims_path = Path(job.outputs[0])
+    runs = load_runs([p for p in job.inputs if p.endswith("metrics.json")])
+    summarize(runs, claims_path.parent, job)
+    write_claims(claims_path, job.paper, job.scale, evaluate_claims(claims, runs, job.scale))
     return runs

@@ -136,6 +136,26 @@ def scorecard_markdown(claim_files: Sequence[Path], blocked: Mapping[str, str] |
     return "\n".join(lines)
 
 
+def blocked_papers(reports: Mapping[str, tuple[str, Sequence[str]]]) -> dict[str, str]:
+    """Papers whose claims.json does not reflect their runs, with why: read from files alone.
+
+    `reports` maps a paper to (its claims.json, the files its report reads). A paper is
+    blocked when runs are missing (a job failed or never ran), or when claims.json is
+    missing or older than a run it reads (its report has not run since).
+    """
+    blocked = {}
+    for paper, (claims, needed) in reports.items():
+        missing = [f for f in needed if not Path(f).exists()]
+        if missing:
+            shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            blocked[paper] = f"report not run; missing: {shown}"
+        elif not Path(claims).exists():
+            blocked[paper] = "report not run"
+        elif needed and max(Path(f).stat().st_mtime for f in needed) > Path(claims).stat().st_mtime:
+            blocked[paper] = "report not run since its runs changed"
+    return blocked
+
+
 def write_scorecard(path: Path, claim_files: Sequence[Path], blocked: Mapping[str, str] | None = None) -> None:
     write_text(path, scorecard_markdown(claim_files, blocked))
 

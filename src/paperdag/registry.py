@@ -1,4 +1,4 @@
-"""Find paper packages and the library files each one depends on (without importing them).
+"""The library files each stage depends on, found without importing them.
 
 Snakemake notices edits to a rule's script but not to modules it imports; the rules
 therefore list `library_sources(...)` as inputs, found by following `paperdag`
@@ -7,17 +7,12 @@ imports statically (cheap, no torch import at DAG-build time).
 from __future__ import annotations
 
 import ast
-import importlib
 from functools import lru_cache
 from pathlib import Path
-from types import ModuleType
+
+from paperdag.contract import module_name, stage
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
-
-
-def paper_spec(paper: str) -> ModuleType:
-    """The light `spec` module of a paper (paths, job grouping; no torch)."""
-    return importlib.import_module(f"paperdag.papers.{paper}.spec")
 
 
 def _module_file(name: str) -> Path | None:
@@ -95,24 +90,28 @@ def library_sources(*modules: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=None)
-def stage_sources(paper: str, stage: str) -> tuple[str, ...]:
+def stage_sources(paper: str, name: str) -> tuple[str, ...]:
     """The library files one stage of a paper can execute (sorted paths).
 
-    `papers/<paper>/stages.py` holds one public function per stage (`train`, `report`, …; a
-    stage named `train/<job>` runs `train`). Its imports count at module level, in private
-    helpers and in this stage's own function, but not inside the other stages' functions:
+    The stage's module (`STAGES` in the paper's spec says which) counts with its
+    module-level imports, its private helpers' imports and the stage function's own imports
+    (lazy ones included), but not the imports inside the module's other public functions:
     so editing the claims imported inside `report()` reruns the report, not the training.
+    A stage that declares `code` depends on exactly those modules instead.
     """
-    module = f"paperdag.papers.{paper}.stages"
+    declared = stage(paper, name)
+    if declared.code:
+        return library_sources(*declared.code, "paperdag.stage", "paperdag.contract")
+    module = module_name(paper, declared)
     path = _module_file(module)
     if path is None:
-        raise ModuleNotFoundError(f"paper '{paper}' has no {module}")
+        raise ModuleNotFoundError(f"paper '{paper}' has no {module} for its stage '{name}'")
     tree = ast.parse(path.read_text())
-    own = stage.split("/")[0]
     other_stages = frozenset(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-                             and not n.name.startswith("_") and n.name != own)
+                             and not n.name.startswith("_") and n.name != declared.name)
     seen: dict[str, Path] = {module: path}
     todo = [".".join(module.split(".")[:i]) for i in range(2, 4)]  # parent packages
-    todo += sorted(_import_targets(_import_nodes(tree, other_stages), module, False)) + ["paperdag.stage"]
+    todo += sorted(_import_targets(_import_nodes(tree, other_stages), module, False))
+    todo += ["paperdag.stage"]
     _closure(seen, todo)
     return tuple(sorted({str(p) for p in seen.values()}))

@@ -1,7 +1,8 @@
 """Run one stage of one paper: the bridge between a Snakemake job and the library.
 
-Every paper exposes `paperdag.papers.<paper>.stages.<stage>(job)`; the rules call it
-through `workflow/scripts/stage.py`, and the same script runs it by hand:
+A paper declares its stages in `spec.STAGES` (`paperdag.contract`); the stage `train` of
+`monge_gap` is the function `paperdag.papers.monge_gap.<module>.train(job)`. The generated
+rules call it through `workflow/scripts/stage.py`, and the same script runs it by hand:
 
     python workflow/scripts/stage.py monge_gap train --scale smoke benchmark=gaussian method=mlp
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import logging
 import sys
 import time
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from paperdag.config import config_hash, load_config, resolve_paper
-from paperdag.registry import paper_spec
+from paperdag.contract import paper_spec, stage_function
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,6 +56,23 @@ class Job:
     @property
     def config_hash(self) -> str:
         return config_hash(self.cfg)
+
+    def accelerator(self) -> str:
+        """'gpu' when the rule declared GPUs (and claims one), else 'cpu' (paperdag.training)."""
+        from paperdag.training import choose_accelerator
+
+        gres = str(self.resources.get("gres", "") or "")
+        wants_gpu = int(self.resources.get("gpu", 0) or 0) > 0 or gres.startswith("gpu")
+        return choose_accelerator(wants_gpu, self.allow_cpu)
+
+    def output(self, pattern: str, **fields: Any) -> str:
+        """The declared output of one run: `pattern` (relative to the paper's results folder,
+        as its spec declares it) filled with `fields` and the job's wildcards."""
+        rel = pattern.format(**{**self.wildcards, **fields})
+        for out in self.outputs:
+            if out == rel or out.endswith("/" + rel):
+                return out
+        raise KeyError(f"{self.label}: {rel} is not an output of this job")
 
     def checkpoint_dir(self) -> Path:
         """Outside the declared outputs, so Snakemake's clean-up of a failed job keeps it."""
@@ -91,8 +108,7 @@ def _logging_to(path: str | None) -> Iterator[None]:
 
 def run_job(job: Job) -> None:
     """Call the stage function, logging its start, end, wall time and any error."""
-    stages = importlib.import_module(f"paperdag.papers.{job.paper}.stages")
-    stage_fn = getattr(stages, job.stage)
+    stage_fn = stage_function(job.paper, job.stage)
     log = logging.getLogger("paperdag")
     with _logging_to(job.log):
         log.info("start %s (scale=%s, threads=%d)", job.label, job.scale, job.threads)
@@ -112,7 +128,7 @@ def job_from_snakemake(smk: Any) -> Job:
         stage=smk.params.stage,
         scale=smk.config["scale"],
         cfg=dict(smk.params.cfg),
-        wildcards=dict(smk.wildcards.items()),
+        wildcards={**dict(smk.wildcards.items()), **dict(smk.params.fixed)},
         inputs=[str(p) for p in smk.input],
         outputs=[str(p) for p in smk.output],
         log=str(smk.log[0]) if len(smk.log) else None,
@@ -151,13 +167,15 @@ def job_from_spec(paper: str, stage: str, scale: str, wildcards: dict[str, str],
     cfg = resolve_paper(config, paper)
     spec = paper_spec(paper)
     root = f"{results_root(scale)}/{paper}"
-    fill = lambda pats: [p.format(**wildcards) for p in pats]  # noqa: E731
+    def fill(patterns: list[str]) -> list[str]:
+        return [p.format(**wildcards) for p in patterns]
+
     return Job(
         paper=paper, stage=stage, scale=scale,
         cfg=spec.job_config(cfg, stage, wildcards),
         wildcards=wildcards,
         inputs=[f"{root}/{p}" for p in fill(spec.inputs(cfg, stage, wildcards))],
-        outputs=[f"{root}/{p}" for p in fill(spec.outputs(cfg, stage))],
+        outputs=[f"{root}/{p}" for p in fill(spec.outputs(cfg, stage, wildcards))],
         resources={"gpu": gpus} if gpus else {},
         allow_cpu=bool(config.get("allow_cpu", False)) if allow_cpu is None else allow_cpu,
     )

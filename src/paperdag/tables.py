@@ -19,8 +19,3 @@ def write_table(df: pd.DataFrame, stem: Path, float_format: str = "{:.4g}") -> l
     write_text(paths[2], shown.to_latex(index=False, escape=True))
     return paths
 
-
-def runs_table(records: list[dict]) -> pd.DataFrame:
-    """One row per run from metrics.json records, columns sorted for stable output."""
-    df = pd.DataFrame.from_records(records)
-    return df.reindex(sorted(df.columns), axis=1) if len(df) else df

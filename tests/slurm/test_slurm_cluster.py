@@ -129,7 +129,7 @@ def slurm_run(tmp_path_factory, request):
                 return
 
     args = ["--workflow-profile", "profiles/slurm", "--slurm-init-seconds-before-status-checks", "5",
-            "--seconds-between-status-checks", "5", "--configfile", "config.yaml", "slurm_test.yaml",
+            "--seconds-between-status-checks", "5", "--configfile", "config.yaml", "profiles/slurm/cluster.yaml", "slurm_test.yaml",
             "--config", "scale=smoke", f"papers={json.dumps(papers)}"]
     start = time.monotonic()
     rc, out = run_snakemake(root, args, env, root / "snakemake.out", timeout=900, on_poll=cancel_one_training_job)
@@ -236,7 +236,7 @@ def test_gres_profile_requests_gpus_as_gres(tmp_path):
     env = {**os.environ, "PATH": f"{root / '.testbin'}:{os.environ['PATH']}"}
     target = "results/smoke/monge_gap/runs/gaussian/d2/linear/seed0/metrics.json"
     rc, out = run_snakemake(root, [target, "--workflow-profile", "profiles/slurm-gres", "--configfile", "config.yaml",
-                                   "gres.yaml", "--config", "scale=smoke", 'papers=["monge_gap"]'], env, root / "out.log", 300)
+                                   "profiles/slurm-gres/cluster.yaml", "gres.yaml", "--config", "scale=smoke", 'papers=["monge_gap"]'], env, root / "out.log", 300)
     assert rc != 0  # the recording sbatch refuses
     lines = [line for line in record.read_text().splitlines() if "--parsable" in line]
     assert lines, out[-3000:]
@@ -254,7 +254,7 @@ def test_unknown_partition_or_gpu_model_refused_before_submitting(tmp_path, clus
     (root / "bad.yaml").write_text(yaml.safe_dump({"cluster": cluster}))
     record = recording_sbatch(root / ".testbin", fail=True)
     env = {**os.environ, "PATH": f"{root / '.testbin'}:{os.environ['PATH']}"}
-    rc, out = run_snakemake(root, ["--workflow-profile", "profiles/slurm", "--configfile", "config.yaml", "bad.yaml",
+    rc, out = run_snakemake(root, ["--workflow-profile", "profiles/slurm", "--configfile", "config.yaml", "profiles/slurm/cluster.yaml", "bad.yaml",
                                    "--config", "scale=smoke", 'papers=["monge_gap"]'], env, root / "out.log", 120)
     assert rc != 0 and message in out, out[-3000:]
     assert out.count("config error") == 1

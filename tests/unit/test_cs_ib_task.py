@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from paperdag.claims import FAIL, NOT_EVALUATED, PASS, evaluate_claims
-from paperdag.papers.cs_ib.claims import build_claims
+from paperdag.papers.cs_ib.claims import claims
 from paperdag.papers.cs_ib.data import split_and_standardize
 from paperdag.papers.cs_ib.estimators import cs_divergence, cs_qmi
 from paperdag.papers.cs_ib.task import IBRegressionTask, RunSpec
@@ -91,7 +91,7 @@ CFG = {"claims": {"rmse_ratio": 1.1, "min_datasets": 3, "paper_min_best": 4}, "t
 
 @pytest.mark.parametrize("ratio,status", [(1.05, PASS), (1.3, FAIL)])
 def test_rmse_claim_passes_and_fails_on_measured_numbers(ratio: float, status: str) -> None:
-    results = {r.id: r for r in evaluate_claims(build_claims(CFG), _runs(ratio), "default")}
+    results = {r.id: r for r in evaluate_claims(claims(CFG), _runs(ratio), "default")}
     assert results["csib_rmse_vs_mse"].status == status
     assert results["fgsm_monotone"].status == PASS
     assert results["beta_compresses"].status == NOT_EVALUATED  # only 2 β values: fewer than 3
@@ -99,8 +99,8 @@ def test_rmse_claim_passes_and_fails_on_measured_numbers(ratio: float, status: s
 
 def test_claims_without_runs_are_not_evaluated() -> None:
     runs = _runs(1.0)
-    results = {r.id: r for r in evaluate_claims(build_claims(CFG), runs[runs["method"] != "mse"], "default")}
+    results = {r.id: r for r in evaluate_claims(claims(CFG), runs[runs["method"] != "mse"], "default")}
     assert results["csib_rmse_vs_mse"].status == NOT_EVALUATED
     decreasing = _runs(1.0)
     decreasing["fgsm_rmse"] = [[1.0, 0.9]] * len(decreasing)
-    assert {r.id: r for r in evaluate_claims(build_claims(CFG), decreasing, "default")}["fgsm_monotone"].status == FAIL
+    assert {r.id: r for r in evaluate_claims(claims(CFG), decreasing, "default")}["fgsm_monotone"].status == FAIL

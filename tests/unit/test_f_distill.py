@@ -10,7 +10,7 @@ import torch
 
 from paperdag.claims import MissingRuns
 from paperdag.papers.f_distill import weighting
-from paperdag.papers.f_distill.claims import claims_for, kl_beats_rkl_tv_every_seed, not_worse_than_rkl
+from paperdag.papers.f_distill.claims import claims, kl_beats_rkl_tv_every_seed, not_worse_than_rkl
 from paperdag.papers.f_distill.distill import Discriminator
 from paperdag.papers.f_distill.divergences import DIVERGENCES, bin_normalise, density_ratio, f_value, normalised_weights
 from paperdag.papers.f_distill.edm import MixtureTeacher, karras_grid, time_bins
@@ -144,5 +144,5 @@ def test_claims_pass_and_fail_on_synthetic_runs() -> None:
     assert not_worse_than_rkl("js", 1.1)(_runs([0.30, 0.3, 0.3], [0.1, 0.1, 0.1])).passed is True
     with pytest.raises(MissingRuns):
         kl_beats_rkl_tv_every_seed(_runs([], []))
-    ids = [c.id for c in claims_for({"claims": {"factor": 1.1}})]
+    ids = [c.id for c in claims({"claims": {"factor": 1.1}})]
     assert len(ids) == len(set(ids))

@@ -75,7 +75,7 @@ def test_cdcgan_shapes_range_and_label_dependence() -> None:
 
 def test_cifar_stages_end_to_end_on_fake_cifar(tmp_path: Path, monkeypatch) -> None:
     from paperdag.data import safe_extract
-    from paperdag.papers.gda.stages import augment_cifar, cdcgan
+    from paperdag.papers.gda.cifar_stages import augment_cifar, cdcgan
 
     monkeypatch.chdir(tmp_path)
     root = Path("results/paper/gda")

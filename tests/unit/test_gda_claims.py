@@ -10,7 +10,7 @@ import yaml
 from paperdag.claims import evaluate_claims
 from paperdag.config import deep_merge
 from paperdag.papers.gda import spec
-from paperdag.papers.gda.claims import CLAIMS, gain_grows_with_d, high_d_reduction, no_faster_rate, plateau_in_gamma
+from paperdag.papers.gda.claims import claims, gain_grows_with_d, high_d_reduction, no_faster_rate, plateau_in_gamma
 
 CONFIG = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yaml").read_text())["gda"]
 
@@ -44,22 +44,22 @@ def test_high_d_plateau_and_gain_claims() -> None:
 
 def test_missing_panels_are_not_evaluated_never_passed() -> None:
     runs = _runs([("d_sweep", 10, 10, g, v) for g, v in ((0, 1.0), (10, 0.7))])
-    results = {r.id: r.status for r in evaluate_claims(CLAIMS, runs, "default")}
+    results = {r.id: r.status for r in evaluate_claims(claims({}), runs, "default")}
     assert results["no_faster_rate"] == results["plateau_in_gamma"] == results["digits_cgan"] == "not evaluated"
     assert results["largest_d_gap_reduced"] == "pass"
-    assert {r.status for r in evaluate_claims(CLAIMS, runs, "paper") if r.id.startswith("cifar")} == {"not evaluated"}
+    assert {r.status for r in evaluate_claims(claims({}), runs, "paper") if r.id.startswith("cifar")} == {"not evaluated"}
 
 
 @pytest.mark.parametrize("scale", ["smoke", "default", "paper"])
 def test_spec_outputs_inputs_and_job_config(scale: str) -> None:
     cfg = deep_merge(CONFIG["base"], CONFIG.get(scale))
-    sim = spec.outputs(cfg, "simulate")
+    sim = spec.outputs(cfg, "simulate", {})
     assert len(sim) == len(set(sim)) == len(spec.sim_cells(cfg))
     groups = spec.groups(cfg, "augment")
     assert [g["dataset"] for g in groups] == cfg["digits"]["datasets"]
     n_digits = len(cfg["digits"]["seeds"]) * len(cfg["digits"]["sizes"]) * (
         1 + len(cfg["digits"]["generators"]) * (len(cfg["digits"]["gammas"]) - 1))
-    assert len(spec.outputs(cfg, "augment")) == n_digits
+    assert len(spec.outputs(cfg, "augment", {})) == n_digits
     n_cifar = len(spec.cifar_cells(cfg))  # paper scale only: 2 augmentations × (m_G = 0 + 5 cDCGAN sizes)
     assert n_cifar == (12 if scale == "paper" else 0)
     assert len(spec.inputs(cfg, "report", {})) == len(sim) + n_digits * len(groups) + n_cifar

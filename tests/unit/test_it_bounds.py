@@ -15,7 +15,7 @@ from paperdag.metrics import frechet_distance_from_stats
 from paperdag.papers.it_bounds import spec
 from paperdag.papers.it_bounds.bounds import evaluate_point
 from paperdag.papers.it_bounds.factored import FactoredNetwork, factored_quantities
-from paperdag.papers.it_bounds.claims import make_claims
+from paperdag.papers.it_bounds.claims import claims
 from paperdag.papers.it_bounds.sdpi import (contraction_ratios, dropconnect_eta, dropconnect_kernel, dropout_eta,
                                              dropout_kernel, kl, noise_eta, noise_mixture_kl, random_pairs)
 from paperdag.papers.it_bounds.testbed import (expected_ramp, gaussian_w1_1d, gaussian_w2_proportional, kl_from_projection,
@@ -229,7 +229,7 @@ def test_bounds_claim_fails_when_a_bound_is_below_the_error() -> None:
                           "gen_abs_mean": 0.1, "ramp_gen_mean": 0.1, "ramp_gen_se": 0.001, "d0_closed_form": 0.01,
                           "kl_max_increase": 0.0, "layers": [layer, {**layer, "layer": 1}]}])
     cfg = _config("default")["claims"]
-    claim = next(c for c in make_claims(cfg) if c.id == "bounds_hold")
+    claim = next(c for c in claims({"claims": cfg}) if c.id == "bounds_hold")
     outcome = claim.evaluate(runs)
     assert outcome.passed is False and outcome.measured < -3
 

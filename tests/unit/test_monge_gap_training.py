@@ -30,7 +30,7 @@ def test_mlp_with_monge_gap_trains_and_beats_plain_mlp_at_d2():
     problem = make_problem("gaussian", 2)
     training = {"batch": 128, "lr": 1e-3, "fit_blur": 0.05, "fit_scaling": 0.5}
     task = MapTask(problem, [0, 0], [32, 32], residual=False, mg_weights=[0.0, 1.0], costs=["sqeuclidean"] * 2,
-                   training=training)
+                   training=training, mg_eps_scale=0.01)
     history = fit(task, steps=300, label="test mlp", run_labels=["mlp", "mlp_mg"], log_every=50)
     first, last = history[0][1], history[-1][1]
     assert all(l < f for f, l in zip(first, last)), history

@@ -18,7 +18,8 @@ import torch
 from paperdag.config import deep_merge
 from paperdag.stage import Job
 from paperdag.papers.scaling_wisdom import spec, stages
-from paperdag.papers.scaling_wisdom.c4 import tokenize
+from paperdag.papers.scaling_wisdom import c4
+from paperdag.papers.scaling_wisdom.c4 import tokenize_shards
 from paperdag.papers.scaling_wisdom.sources import C4Source, make_source
 
 spm = pytest.importorskip("sentencepiece")
@@ -51,7 +52,7 @@ def corpus(tmp_path_factory) -> dict:
                                    unk_id=2, bos_id=-1, minloglevel=2)
     shards = [_shard(d / f"c4-train.{i:05d}-of-01024.json.gz", docs) for i, docs in enumerate(train_docs)]
     val = [_shard(d / "c4-validation.00000-of-00008.json.gz", val_docs)]
-    meta = tokenize(d / "spiece.model", shards, val, d / "tokens", threads=1)
+    meta = tokenize_shards(d / "spiece.model", shards, val, d / "tokens", threads=1)
     return {"dir": d, "tokens": d / "tokens", "meta": meta, "train_docs": sum(train_docs, []), "val_docs": val_docs,
             "model": d / "spiece.model"}
 
@@ -100,7 +101,7 @@ def test_empty_sha256_refuses_with_the_file_and_where_to_record_it(tmp_path, mon
     assert d["sha256"] == ""  # none recorded yet (no network to compute them)
     job = Job(paper="scaling_wisdom", stage="download", scale="paper",
               cfg=spec.job_config(cfg, "download", {"file": d["filename"]}),
-              outputs=[str(tmp_path / "results/paper/scaling_wisdom" / spec.outputs(cfg, "download")[0].format(file=d["filename"]))])
+              outputs=[str(tmp_path / "results/paper/scaling_wisdom" / spec.outputs(cfg, "download", {})[0].format(file=d["filename"]))])
     from paperdag.data import DownloadError
 
     with pytest.raises(DownloadError) as err:
@@ -121,8 +122,8 @@ def test_tokenize_stage_reads_downloads_and_writes_token_files(corpus, tmp_path,
         names[key] = corpus["dir"] / f"c4-train.{i % 2:05d}-of-01024.json.gz"
     for key, path in names.items():
         (root / spec.download_file(cfg, key)).write_bytes(path.read_bytes())
-    outs = [str(root / f.format(source="c4")) for f in spec.outputs(cfg, "tokenize")]
-    stages.tokenize(Job(paper="scaling_wisdom", stage="tokenize", scale="paper", outputs=outs,
+    outs = [str(root / f.format(source="c4")) for f in spec.outputs(cfg, "tokenize", {"source": "c4"})]
+    c4.tokenize(Job(paper="scaling_wisdom", stage="tokenize", scale="paper", outputs=outs,
                         cfg=spec.job_config(cfg, "tokenize", {"source": "c4"})))
     meta = json.loads(Path(outs[2]).read_text())
     assert meta["train"]["docs"] == 2 * len(corpus["train_docs"]) and len(src["train"]) == 4
@@ -140,14 +141,14 @@ def test_only_paper_scale_jobs_read_c4_tokens() -> None:
     for scale in ("smoke", "default"):
         cfg = _paper_cfg(scale)
         assert spec.groups(cfg, "download") == [] and spec.groups(cfg, "tokenize") == []
-        assert not any(f.startswith("tokens/") for j in spec.train_jobs(cfg) for f in spec.inputs(cfg, f"train/{j}", {}))
+        assert not any(f.startswith("tokens/") for j in cfg["jobs"] for f in spec.inputs(cfg, "train", {"job": j}))
     cfg = _paper_cfg()
     assert len(spec.groups(cfg, "download")) == 6 and spec.groups(cfg, "tokenize") == [{"source": "c4"}]
     tok = spec.inputs(cfg, "tokenize", {"source": "c4"})
     assert sorted(tok) == sorted(f"downloads/{d['filename']}" for d in cfg["downloads"].values())
-    for j in spec.train_jobs(cfg):
-        uses_c4 = "c4" in spec.job_config(cfg, f"train/{j}", {})["sources"]
-        assert (set(spec.token_files("c4")) <= set(spec.inputs(cfg, f"train/{j}", {}))) == uses_c4
+    for j in cfg["jobs"]:
+        uses_c4 = "c4" in spec.job_config(cfg, "train", {"job": j})["sources"]
+        assert (set(spec.token_files("c4")) <= set(spec.inputs(cfg, "train", {"job": j}))) == uses_c4
     assert cfg["claims_source"] == "c4" and cfg["crossover"]["source"] == cfg["batch"]["source"] == "c4"
 
 
@@ -162,15 +163,15 @@ def _runs(source: str, h1: float) -> pd.DataFrame:
 
 def test_gate_is_not_evaluated_on_real_text_and_claims_still_are() -> None:
     from paperdag.claims import evaluate_claims
-    from paperdag.papers.scaling_wisdom.claims import make_claims
+    from paperdag.papers.scaling_wisdom.claims import claims
 
-    cfg = {"claims_source": "c4", "sources": ["c4"], "claims": {}}
-    res = {r.id: r for r in evaluate_claims(make_claims(cfg), _runs("c4", float("nan")), "paper")}
+    cfg = {"claims_source": "c4", "sources": ["c4"], "claims": _paper_cfg()["claims"]}
+    res = {r.id: r for r in evaluate_claims(claims(cfg), _runs("c4", float("nan")), "paper")}
     assert res["gate_c4"].status == "not evaluated"
     assert res["batch_not_smallest"].status == "pass" and "gate not applicable" in res["batch_not_smallest"].detail
     # a synthetic source keeps its gate: here nothing beats an order-1 entropy of 3.0, so not evaluated
-    cfg = {"claims_source": "hier", "sources": ["hier"], "claims": {}}
-    res = {r.id: r for r in evaluate_claims(make_claims(cfg), _runs("hier", 3.0), "paper")}
+    cfg = {"claims_source": "hier", "sources": ["hier"], "claims": _paper_cfg()["claims"]}
+    res = {r.id: r for r in evaluate_claims(claims(cfg), _runs("hier", 3.0), "paper")}
     assert res["batch_not_smallest"].status == "not evaluated"
 
 

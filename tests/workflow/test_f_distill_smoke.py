@@ -16,10 +16,10 @@ def test_f_distill_smoke_through_snakemake(smoke_project: Path) -> None:
     config = yaml.safe_load((root / "config.yaml").read_text())
     out = root / "results/smoke/f_distill"
     from paperdag.config import resolve_paper
-    from paperdag.papers.f_distill.claims import claims_for
+    from paperdag.contract import paper_claims
 
     claims = json.loads((out / "claims.json").read_text())["claims"]
-    assert [c["id"] for c in claims] == [c.id for c in claims_for(resolve_paper(config, "f_distill", "smoke"))]
+    assert [c["id"] for c in claims] == [c.id for c in paper_claims("f_distill", resolve_paper(config, "f_distill", "smoke"))]
     assert all(c["status"] in STATUSES for c in claims)
     by_id = {c["id"]: c for c in claims}
     assert by_id["toy_normal_precision_sinkhorn"]["status"] == "report"  # measured at smoke, not asserted

@@ -20,11 +20,11 @@ def test_scaling_wisdom_smoke_through_snakemake(smoke_project: Path) -> None:
 
     out = root / "results" / "smoke" / PAPER
     claims = json.loads((out / "claims.json").read_text())
-    from paperdag.papers.scaling_wisdom.claims import make_claims
+    from paperdag.contract import paper_claims
     from paperdag.config import resolve_paper
 
     cfg = resolve_paper(config, PAPER, "smoke")
-    assert [c["id"] for c in claims["claims"]] == [c.id for c in make_claims(cfg)]
+    assert [c["id"] for c in claims["claims"]] == [c.id for c in paper_claims(PAPER, cfg)]
     assert all(c["status"] in STATUSES for c in claims["claims"])
     for name in ("tables/crossover.csv", "tables/lr_sweep.md", "tables/regularization.csv", "figures/crossover.png"):
         assert (out / name).stat().st_size > 0
@@ -44,7 +44,7 @@ def test_scaling_wisdom_smoke_through_snakemake(smoke_project: Path) -> None:
     import pandas as pd
 
     table = pd.DataFrame(runs)
-    for claim in make_claims(cfg):
+    for claim in paper_claims(PAPER, cfg):
         try:
             claim.evaluate(table)
         except LookupError:  # MissingRuns / not learnable at this toy size: a valid outcome

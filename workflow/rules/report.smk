@@ -13,7 +13,7 @@ rule scorecard:
     output:
         report(f"{RESULTS}/CLAIMS.md", caption="../report/scorecard.rst", category="Scorecard"),
     log:
-        log_file("all", "scorecard"),
+        job_file("logs", "all", "scorecard", "", ".log"),
     conda:
         CONDA_ENV
     script:
@@ -29,7 +29,7 @@ rule results_readme:
     params:
         papers=[published(p) for p in PAPERS],
     log:
-        log_file("all", "results_readme"),
+        job_file("logs", "all", "results_readme", "", ".log"),
     conda:
         CONDA_ENV
     script:
@@ -40,7 +40,7 @@ rule verify:
     input:
         claims=all_claims(),
     log:
-        log_file("all", "verify"),
+        job_file("logs", "all", "verify", "", ".log"),
     conda:
         CONDA_ENV
     script:

@@ -26,7 +26,7 @@ def _need(table: pd.DataFrame, datasets: list[str], methods: list[str]) -> pd.Da
     return table.loc[datasets, methods]
 
 
-def build_claims(cfg: dict[str, Any]) -> list[Claim]:
+def claims(cfg: dict[str, Any]) -> list[Claim]:
     c = cfg["claims"]
     tabular, datasets, baselines = cfg["tabular_datasets"], cfg["datasets"], cfg["baseline_methods"]
     ratio_max, min_ds = float(c["rmse_ratio"]), int(c["min_datasets"])

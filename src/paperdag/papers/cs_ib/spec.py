@@ -11,9 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from paperdag.contract import Stage
+
 RUN = "runs/{dataset}/{method}/beta{beta}/seed{seed}/metrics.json"
 TABLES = ["rmse", "mae", "rmse_official_best", "selected_beta", "fgsm_auc", "runs"]
 FIGURES = ["information_plane", "fgsm_curves"]
+
+
+STAGES = (
+    Stage("download", heavy=False, tag="{dataset}"),
+    Stage("train", tag="{dataset}"),
+    Stage("report", heavy=False),
+)
 
 
 def beta_tag(beta: float) -> str:
@@ -42,7 +51,7 @@ def groups(cfg: dict[str, Any], stage: str) -> list[dict[str, str]]:
     return [{}]
 
 
-def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
+def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
     if stage == "download":
         return ["data/{dataset}/manifest.json"]
     if stage == "train":
@@ -71,7 +80,7 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
         return {"dataset": d, "source": cfg["data_sources"][d], "data": cfg["data"], "estimator": cfg["estimator"],
                 "network": cfg["network"], "training": cfg["training"], "seeds": cfg["seeds"],
                 "methods": {m: cfg["methods"][m] for m in cfg["method_list"]}, "method_list": cfg["method_list"],
-                "evaluation": cfg["evaluation"], "device": cfg["device"]}
+                "evaluation": cfg["evaluation"]}
     return {"datasets": cfg["datasets"], "tabular_datasets": [d for d in cfg["datasets"] if cfg["data_sources"][d].get("tabular", True)],
             "labels": {d: cfg["data_sources"][d]["label"] for d in cfg["datasets"]},
             "info_plane_dataset": cfg["info_plane_dataset"], "method_list": cfg["method_list"],

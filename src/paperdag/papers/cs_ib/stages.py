@@ -15,7 +15,7 @@ from paperdag.papers.cs_ib.task import IBRegressionTask, RunSpec
 from paperdag.runs import write_run
 from paperdag.seeding import seed_everything
 from paperdag.stage import Job
-from paperdag.training import choose_accelerator, fit
+from paperdag.training import fit
 
 log = logging.getLogger(__name__)
 _OPTION_KEYS = ("h", "eta", "logvar_t", "lambda_y", "sigma")
@@ -65,7 +65,7 @@ def train(job: Job) -> None:
     task = IBRegressionTask(split, runs, epochs=tr["epochs"], batch=tr["batch"], lr=tr["lr"], sigma=est["sigma"],
                             row_weight=est["row_weight"], median_scale=est["median_scale"], k=net["k"],
                             hidden=net["hidden"], backbone=src.get("backbone", "mlp"))
-    accelerator = choose_accelerator(cfg["device"]["gpu"], cfg["device"]["allow_cpu"] or getattr(job, "allow_cpu", False))
+    accelerator = job.accelerator()
     labels = [f"{r.method}/beta{spec.beta_tag(r.beta)}/seed{r.seed}" for r in runs]
     log.info("%s: %d runs, n_train=%d, %d steps/epoch", job.label, len(runs), task.n_train, task.steps_per_epoch)
     history = fit(task, steps=tr["epochs"] * task.steps_per_epoch, label=job.label, run_labels=labels,
@@ -107,13 +107,10 @@ def train(job: Job) -> None:
 
 
 def report(job: Job) -> None:
-    """Tables, figures and claims.json from every run's metrics."""
+    """Tables, figures and claims.json from every run."""
+    # Imported here so that edits to claims or figures rerun the report, not the training.
     from paperdag.aggregate import report_paper
-    from paperdag.papers.cs_ib.claims import build_claims
+    from paperdag.papers.cs_ib.claims import claims
     from paperdag.papers.cs_ib.summary import summarize
 
-    claims_path = Path(job.outputs[0])
-    report_paper(paper="cs_ib", scale=job.scale, metrics_files=[p for p in job.inputs if p.endswith("metrics.json")], claims=build_claims(job.cfg),
-                 claims_path=claims_path, summarize=lambda runs, d: summarize(runs, d, job.cfg),
-                 paper_dir=claims_path.parent)
-
+    report_paper(job, claims(job.cfg), summarize)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from paperdag.figures import save_figure
+from paperdag.stage import Job
 from paperdag.papers.cs_ib.selection import mean_curve, method_means, selected_runs
 from paperdag.tables import write_table
 
@@ -23,7 +24,8 @@ def _wide(runs: pd.DataFrame, column: str, cfg: dict[str, Any]) -> pd.DataFrame:
     return wide.reset_index(drop=True)
 
 
-def summarize(runs: pd.DataFrame, paper_dir: Path, cfg: dict[str, Any]) -> None:
+def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
+    cfg = job.cfg
     tables, figures = Path(paper_dir) / "tables", Path(paper_dir) / "figures"
     write_table(_wide(runs, "test_rmse", cfg), tables / "rmse")
     write_table(_wide(runs, "test_mae", cfg), tables / "mae")

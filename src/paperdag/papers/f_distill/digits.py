@@ -24,7 +24,7 @@ from paperdag.seeding import seed_everything, step_generator
 from paperdag.stage import Job
 from paperdag.training import fit
 
-from .distill import DistillTask, Discriminator, OneStep, SharedTeacher
+from .distill import DistillTask, Discriminator, OneStep, SharedTeacher, distill_config, slots
 from .edm import Denoiser, DenoiserTask, replicate
 from .toy import area_under, knn_precision_recall
 
@@ -68,7 +68,7 @@ class ClassifierTask(nn.Module):
         return torch.optim.Adam(self.model.parameters(), lr=self.lr)
 
 
-def prepare(job: Job) -> None:
+def digits_prep(job: Job) -> None:
     """Train the teacher and the classifier; cache the real data's feature statistics."""
     t0 = time.perf_counter()
     c = job.cfg["digits"]
@@ -125,15 +125,13 @@ class DigitsEvaluator:
                 "precision": precision, "recall": recall}
 
 
-def distil(job: Job) -> None:
+def digits(job: Job) -> None:
     """Distil the digits teacher with every configured divergence and seed, as one batched model."""
-    from .stages import _slots, accelerator, distill_config
-
     t0 = time.perf_counter()
     cfg, c = job.cfg, job.cfg["digits"]
     seeds = list(cfg["seeds"])
     seed_everything(seeds[0], threads=job.threads)
-    names, slot_seeds = _slots(c["divergences"], seeds)
+    names, slot_seeds = slots(c["divergences"], seeds)
     m = len(names)
     saved = torch.load(job.inputs[0], weights_only=True)
     stats = dict(np.load(job.inputs[1]))
@@ -154,7 +152,7 @@ def distil(job: Job) -> None:
     run_labels = [f"{n}/seed{s}" for n, s in zip(names, slot_seeds)]
     fit(task, steps=dc.total_iterations, label=job.label, run_labels=run_labels,
         checkpoint_dir=job.checkpoint_dir() / job.config_hash, checkpoint_every=c["checkpoint_every"],
-        accelerator=accelerator(job))
+        accelerator=job.accelerator())
     samples = task.samples(c["n_eval"])
     final_eval = evaluator(samples)
     task.trajectory[-1] = torch.stack([final_eval[k].float() for k in METRICS], 1)

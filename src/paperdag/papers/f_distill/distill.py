@@ -14,7 +14,7 @@ the fake score and discriminator (the 5:1 schedule).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import nn
@@ -202,3 +202,16 @@ class DistillTask(nn.Module):
                   {"params": list(self.fake.parameters()), "lr": c.lr_fake},
                   {"params": list(self.disc.parameters()), "lr": c.lr_disc}]
         return torch.optim.AdamW(groups, weight_decay=c.weight_decay)
+
+
+def distill_config(shared: dict[str, Any], task: dict[str, Any], data_dim: int, **fixed: Any) -> DistillConfig:
+    """The loop settings of one task: the shared §2.3 settings, then the task's sizes and rates."""
+    keys = DistillConfig.__dataclass_fields__
+    merged = {**{k: v for k, v in shared.items() if k in keys}, **{k: v for k, v in task.items() if k in keys}, **fixed}
+    return DistillConfig(data_dim=data_dim, **merged)
+
+
+def slots(divergences: list[str], seeds: list[int]) -> tuple[list[str], list[int]]:
+    """Divergence and seed of each model slot: divergence-major, then seed."""
+    names = [d for d in divergences for _ in seeds]
+    return names, [s for _ in divergences for s in seeds]

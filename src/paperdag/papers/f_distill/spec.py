@@ -13,9 +13,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from paperdag.contract import Stage
+
 RUN = "runs/{task}/{init}/{div}/seed{seed}/metrics.json"
 TABLES = ["metrics_final", "paired_vs_rkl", "trajectories", "floors"]
 FIGURES = ["toy_samples", "trajectories", "metric_bars", "digits_samples"]
+
+
+STAGES = (
+    Stage("toy", tag="{init}", constraints={"init": r"[a-z]+"}),
+    Stage("digits_prep", module="digits"),
+    Stage("digits", module="digits"),
+    Stage("download", heavy=False, tag="{name}", retries=2),
+    Stage("report", heavy=False),
+)
 
 
 def tasks(cfg: dict[str, Any]) -> list[str]:
@@ -35,7 +46,7 @@ def run_files(cfg: dict[str, Any], task: str, init: str = "{init}") -> list[str]
     return [RUN.format(task=task, init=init, div=d, seed=s) for d in divs for s in cfg["seeds"]]
 
 
-def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
+def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
     if stage == "toy":
         return run_files(cfg, "toy") + ["samples/toy_{init}.npz"]
     if stage == "digits_prep":

@@ -12,31 +12,14 @@ import torch
 from paperdag.runs import write_run
 from paperdag.seeding import seed_everything, step_generator
 from paperdag.stage import Job
-from paperdag.training import choose_accelerator, fit
+from paperdag.training import fit
 
-from .distill import DistillConfig, DistillTask, Discriminator, SharedTeacher
+from .distill import DistillConfig, DistillTask, Discriminator, SharedTeacher, distill_config, slots
 from .edm import Denoiser, DenoiserTask, MixtureTeacher
 from .toy import SkewedStart, ToyEvaluator, area_under, floor_metrics, mixture, sample_mixture
 
 log = logging.getLogger(__name__)
 TOY_METRICS = ["fd", "tv", "coverage", "precision", "recall"]
-
-
-def distill_config(shared: dict[str, Any], task: dict[str, Any], data_dim: int, **fixed: Any) -> DistillConfig:
-    """The loop settings of one task: the shared §2.3 settings, then the task's sizes and rates."""
-    keys = DistillConfig.__dataclass_fields__
-    merged = {**{k: v for k, v in shared.items() if k in keys}, **{k: v for k, v in task.items() if k in keys}, **fixed}
-    return DistillConfig(data_dim=data_dim, **merged)
-
-
-def accelerator(job: Job) -> str:
-    """'gpu' for jobs the rules gave a GPU (paper scale), else 'cpu'; only the distillation loops use it."""
-    return choose_accelerator(int(job.resources.get("gpu", 0) or 0) > 0, bool(getattr(job, "allow_cpu", False)))
-
-
-def _slots(divergences: list[str], seeds: list[int]) -> tuple[list[str], list[int]]:
-    names = [d for d in divergences for _ in seeds]
-    return names, [s for _ in divergences for s in seeds]
 
 
 def _write_runs(job: Job, task_name: str, init: str, names: list[str], slot_seeds: list[int], eval_steps: list[int],
@@ -60,7 +43,7 @@ def toy(job: Job) -> None:
     cfg, tc = job.cfg, job.cfg["toy"]
     seeds, init = list(cfg["seeds"]), cfg["init"]
     seed_everything(seeds[0], threads=job.threads)
-    names, slot_seeds = _slots(tc["divergences"], seeds)
+    names, slot_seeds = slots(tc["divergences"], seeds)
     means, weights = mixture(tc["n_modes"], tc["radius"])
     dc = distill_config(cfg["distill"], tc, data_dim=2)
 
@@ -83,7 +66,7 @@ def toy(job: Job) -> None:
     task = DistillTask(dc, names, slot_seeds, student, fake, disc, teacher, real, evaluator, eval_steps, tc["n_eval"], TOY_METRICS)
     ckpt = job.checkpoint_dir() / job.config_hash
     fit(task, steps=dc.total_iterations, label=job.label, run_labels=[f"{n}/seed{s}" for n, s in zip(names, slot_seeds)],
-        checkpoint_dir=ckpt, checkpoint_every=tc["checkpoint_every"], accelerator=accelerator(job))
+        checkpoint_dir=ckpt, checkpoint_every=tc["checkpoint_every"], accelerator=job.accelerator())
 
     samples = task.samples(tc["n_eval"])
     final_eval = ToyEvaluator(means, weights, reference, k=tc["knn_k"], sinkhorn_blur=tc["sinkhorn_blur"], n_sinkhorn=tc["n_sinkhorn"])(samples)
@@ -109,19 +92,6 @@ def _train_toy_teacher(job: Job, means, weights, tc: dict[str, Any], dc: Distill
     return model
 
 
-# ---------------------------------------------------------------- digits
-def digits_prep(job: Job) -> None:
-    from .digits import prepare
-
-    prepare(job)
-
-
-def digits(job: Job) -> None:
-    from .digits import distil
-
-    distil(job)
-
-
 # ---------------------------------------------------------------- download (paper scale)
 def download(job: Job) -> None:
     """A checked download (URL + sha256 from config) for paper-scale teachers and FID references."""
@@ -133,12 +103,10 @@ def download(job: Job) -> None:
 
 # ---------------------------------------------------------------- report
 def report(job: Job) -> None:
+    """Tables, figures and claims.json from every run."""
+    # Imported here so that edits to claims or figures rerun the report, not the training.
     from paperdag.aggregate import report_paper
+    from paperdag.papers.f_distill.claims import claims
+    from paperdag.papers.f_distill.summary import summarize
 
-    from .claims import claims_for
-    from .summary import summarize
-
-    paper_dir = Path(job.outputs[0]).parent
-    metrics = [p for p in job.inputs if p.endswith("metrics.json")]
-    report_paper(paper="f_distill", scale=job.scale, metrics_files=metrics, claims=claims_for(job.cfg),
-                 claims_path=job.outputs[0], summarize=lambda runs, d: summarize(runs, d, job), paper_dir=paper_dir)
+    report_paper(job, claims(job.cfg), summarize)

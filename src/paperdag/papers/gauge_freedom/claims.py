@@ -6,6 +6,8 @@ ID claims use the primary estimator (gap rule, first gap excluded) at σ* = 0.05
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -182,28 +184,30 @@ def conservative_symmetric(runs: pd.DataFrame) -> Outcome:
                    + (f"; unconstrained mean {np.median(unc):.3g}" if len(unc) else ""))
 
 
-CLAIMS: list[Claim] = [
-    Claim("exact_score_id", "With the exact score, the score-SVD estimator recovers the intrinsic dimension (S², torus).",
-          "share exactly k ≥ 0.95 on every manifold with a closed-form score", exact_id, ALL),
-    Claim("id_gauge_changes_estimate", "A gauge term inside the manifold's subspace keeps sampling exact but corrupts ID estimation.",
-          "ID-corrupting gauge at c = 1 changes the estimate at ≥ 80% of base points", id_gauge_changes, ALL),
-    Claim("constant_gauge_keeps_id", "The constant-J gauge (I + cJ)·s does not change the rank seen by the estimator.",
-          "share exactly k ≥ 0.95 at c = 1", const_gauge_keeps_id, TRAINED),
-    Claim("gauge_sampling_exact", "Adding the universal gauge c·J·∇log p keeps probability-flow sampling exact.",
-          "seed-mean Sinkhorn divergence for c ∈ {1, 3} ≤ 2 × the c = 0 seed mean (≥ 5 seeds)", gauge_sampling, TRAINED),
-    Claim("gauge_sampling_smoke", "Sampling with the gauge at c = 1 is as good as exact samples (smoke check).",
-          "Sinkhorn(c = 1) ≤ 3 × truth-vs-truth", gauge_sampling_smoke, ("smoke",)),
-    Claim("gauge_loglik_exact", "The ODE log-likelihood is unchanged by the universal gauge.",
-          "max |Δ log p| ≤ 1e-2 nats per dimension", gauge_loglik, ALL),
-    Claim("gauge_divergence_free", "Both gauge terms satisfy ∇·(p r) = 0.",
-          "relative finite-difference divergence ≤ 1e-2 (control ≥ 0.1)", gauge_divergence_free, ALL),
-    Claim("exact_flow_trajectories", "Flow-Jacobian singular values: k saturate, the normal ones vanish (exact score).",
-          "log-gap gives k at ≥ 95% of trajectories and k-th/(k+1)-th ≥ 1 decade", exact_trajectories, ALL),
-    Claim("conservative_id_better", "For ID estimation from the score, conservativity is desirable.",
-          "on ≥ 2 of 3 manifolds: conservative share exactly k at σ* ≥ 0.5 and ≥ unconstrained + 0.2 (gate first)",
-          trained_id, TRAINED, paper_value="Stanczuk et al.: 10-sphere → 11, 50-sphere → 51 (trained)"),
-    Claim("conservative_is_symmetric", "s = ∇ₓE_θ is conservative: its Jacobian is symmetric.",
-          "non-conservativity ≤ 1e-5 (float precision)", conservative_symmetric, ALL),
-    Claim("trained_id_log_gap", "Secondary estimator: log-gap rule on the trained models.", "reported", trained_id_log_gap, TRAINED),
-    Claim("adequacy_gate", "Training adequacy: learned radial score slope on S² at σ*.", "reported (gate ≥ 0.5)", adequacy_gate, TRAINED),
-]
+def claims(cfg: dict[str, Any]) -> list[Claim]:
+    """The claims of the report job's settings."""
+    return [
+        Claim("exact_score_id", "With the exact score, the score-SVD estimator recovers the intrinsic dimension (S², torus).",
+              "share exactly k ≥ 0.95 on every manifold with a closed-form score", exact_id, ALL),
+        Claim("id_gauge_changes_estimate", "A gauge term inside the manifold's subspace keeps sampling exact but corrupts ID estimation.",
+              "ID-corrupting gauge at c = 1 changes the estimate at ≥ 80% of base points", id_gauge_changes, ALL),
+        Claim("constant_gauge_keeps_id", "The constant-J gauge (I + cJ)·s does not change the rank seen by the estimator.",
+              "share exactly k ≥ 0.95 at c = 1", const_gauge_keeps_id, TRAINED),
+        Claim("gauge_sampling_exact", "Adding the universal gauge c·J·∇log p keeps probability-flow sampling exact.",
+              "seed-mean Sinkhorn divergence for c ∈ {1, 3} ≤ 2 × the c = 0 seed mean (≥ 5 seeds)", gauge_sampling, TRAINED),
+        Claim("gauge_sampling_smoke", "Sampling with the gauge at c = 1 is as good as exact samples (smoke check).",
+              "Sinkhorn(c = 1) ≤ 3 × truth-vs-truth", gauge_sampling_smoke, ("smoke",)),
+        Claim("gauge_loglik_exact", "The ODE log-likelihood is unchanged by the universal gauge.",
+              "max |Δ log p| ≤ 1e-2 nats per dimension", gauge_loglik, ALL),
+        Claim("gauge_divergence_free", "Both gauge terms satisfy ∇·(p r) = 0.",
+              "relative finite-difference divergence ≤ 1e-2 (control ≥ 0.1)", gauge_divergence_free, ALL),
+        Claim("exact_flow_trajectories", "Flow-Jacobian singular values: k saturate, the normal ones vanish (exact score).",
+              "log-gap gives k at ≥ 95% of trajectories and k-th/(k+1)-th ≥ 1 decade", exact_trajectories, ALL),
+        Claim("conservative_id_better", "For ID estimation from the score, conservativity is desirable.",
+              "on ≥ 2 of 3 manifolds: conservative share exactly k at σ* ≥ 0.5 and ≥ unconstrained + 0.2 (gate first)",
+              trained_id, TRAINED, paper_value="Stanczuk et al.: 10-sphere → 11, 50-sphere → 51 (trained)"),
+        Claim("conservative_is_symmetric", "s = ∇ₓE_θ is conservative: its Jacobian is symmetric.",
+              "non-conservativity ≤ 1e-5 (float precision)", conservative_symmetric, ALL),
+        Claim("trained_id_log_gap", "Secondary estimator: log-gap rule on the trained models.", "reported", trained_id_log_gap, TRAINED),
+        Claim("adequacy_gate", "Training adequacy: learned radial score slope on S² at σ*.", "reported (gate ≥ 0.5)", adequacy_gate, TRAINED),
+    ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from paperdag.contract import Stage
+
 TRAINED_RUN = "trained/{manifold}/{kind}/seed{seed}/metrics.json"
 TRAINED_CURVES = "trained/{manifold}/{kind}/curves.npz"
 GMM_RUN = "analytic/gmm/{variant}/seed{seed}/metrics.json"
@@ -18,6 +20,14 @@ GAUGE_CHECK = "analytic/gauge_check/metrics.json"
 ANALYTIC_CURVES = "analytic/curves.npz"
 TABLES = ("id_estimates", "gmm_gauge", "exact_id", "trained_runs")
 FIGURES = ("spectra", "trajectories", "gauge_samples")
+
+
+STAGES = (
+    Stage("analytic", gpu=False),
+    Stage("train", tag="{manifold}/{kind}",
+          constraints={"manifold": r"sphere\d*|torus|swiss_roll", "kind": r"conservative|unconstrained"}),
+    Stage("report", heavy=False),
+)
 
 
 def trained_run(manifold: str, kind: str, seed: int | str) -> str:
@@ -55,7 +65,7 @@ def _analytic_files(cfg: dict[str, Any]) -> list[str]:
     return gmm + [exact_run(m) for m in cfg["exact_manifolds"]] + [GAUGE_CHECK, ANALYTIC_CURVES]
 
 
-def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
+def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
     if stage == "analytic":
         return _analytic_files(cfg)
     if stage == "train":

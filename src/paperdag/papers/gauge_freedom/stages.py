@@ -204,7 +204,7 @@ def _batched(model, sigma_scale: float = 1.0):
 
 def train(job: Job) -> None:
     """Train one manifold × model kind (all seeds as one batched model), then measure ID, gate, asymmetry."""
-    from paperdag.training import choose_accelerator, fit
+    from paperdag.training import fit
 
     from .model import BatchedScoreModel, DSMTask
 
@@ -220,7 +220,7 @@ def train(job: Job) -> None:
     history = fit(task, steps=tc["steps"], label=job.label, run_labels=[f"{name}/{kind}/seed{s}" for s in seeds],
                   checkpoint_dir=job.checkpoint_dir() / job.config_hash, checkpoint_every=tc["checkpoint_every"],
                   log_every=max(tc["steps"] // 10, 1),
-                  accelerator=choose_accelerator(job.resources.get("gpu", 0) > 0, job.allow_cpu))
+                  accelerator=job.accelerator())
     model.eval()
     score = _batched(model)
     idc, tr = cfg["id"], cfg["trajectories"]
@@ -269,12 +269,10 @@ def train(job: Job) -> None:
 
 # --------------------------------------------------------------------------- report
 def report(job: Job) -> None:
+    """Tables, figures and claims.json from every run."""
+    # Imported here so that edits to claims or figures rerun the report, not the training.
     from paperdag.aggregate import report_paper
+    from paperdag.papers.gauge_freedom.claims import claims
+    from paperdag.papers.gauge_freedom.summary import summarize
 
-    from .claims import CLAIMS
-    from .summary import summarize
-
-    paper_dir = Path(_out(job, "claims.json")).parent
-    metrics = [p for p in job.inputs if p.endswith("metrics.json")]
-    report_paper(paper="gauge_freedom", scale=job.scale, metrics_files=metrics, claims=CLAIMS,
-                 claims_path=paper_dir / "claims.json", summarize=lambda runs, d: summarize(runs, d, job.cfg), paper_dir=paper_dir)
+    report_paper(job, claims(job.cfg), summarize)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from paperdag.claims import MissingRuns
+from paperdag.stage import Job
 from paperdag.figures import plt, save_figure
 from paperdag.tables import write_table
 
@@ -129,7 +130,8 @@ def _samples_figure(paper_dir: Path) -> plt.Figure:
     return fig
 
 
-def summarize(runs: pd.DataFrame, paper_dir: Path, cfg: dict[str, Any]) -> None:
+def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
+    cfg = job.cfg
     paper_dir = Path(paper_dir)
     write_table(id_table(runs), paper_dir / "tables" / "id_estimates")
     write_table(gmm_table(runs), paper_dir / "tables" / "gmm_gauge")

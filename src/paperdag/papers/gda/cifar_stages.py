@@ -56,12 +56,6 @@ def _data(job: Job):
     return load_dir(manifest.parent / read_json(manifest)["root"])
 
 
-def _device(job: Job) -> str:
-    from paperdag.training import choose_accelerator
-
-    return choose_accelerator(int(job.resources.get("gpu", 0) or 0) > 0, bool(getattr(job, "allow_cpu", False)))
-
-
 def _to_unit(x_uint8: torch.Tensor) -> torch.Tensor:
     return x_uint8.float() / 127.5 - 1.0  # [-1, 1], the GAN's range
 
@@ -76,10 +70,8 @@ class CifarGAN(nn.Module):
         self.G, self.D = Generator(z_dim, width), Discriminator(width)
         self.x, self.y = torch.as_tensor(x), torch.as_tensor(y)  # uint8 images stay on CPU; batches move
         self.z_dim, self.batch, self.lr, self.beta1, self.seed = z_dim, batch, lr, beta1, seed
-        self.last_step = -1
 
     def training_loss(self, step: int) -> torch.Tensor:
-        self.last_step = step
         dev = self.G.fc.weight.device
         gen = step_generator(self.seed, step)
         z = torch.randn(self.batch, self.z_dim, generator=gen).to(dev)
@@ -103,7 +95,6 @@ class CifarGAN(nn.Module):
 
 def cdcgan(job: Job) -> None:
     """Fit the cDCGAN on the m real training images of one seed; write the generator's weights."""
-    from paperdag.papers.gda.stages import _check_trained
     from paperdag.seeding import seed_everything
     from paperdag.training import fit
 
@@ -117,8 +108,7 @@ def cdcgan(job: Job) -> None:
     steps = 2 * gc["epochs"] * math.ceil(len(idx) / gc["batch"])
     ckpt = job.checkpoint_dir() / job.config_hash
     fit(task, steps=steps, label=f"{job.label} cdcgan", run_labels=[f"cdcgan seed={seed}"], checkpoint_dir=ckpt,
-        checkpoint_every=gc["checkpoint_every"], accelerator=_device(job))
-    _check_trained(task, steps, "cdcgan", ckpt)
+        checkpoint_every=gc["checkpoint_every"], accelerator=job.accelerator())
     with atomic_path(job.outputs[0]) as tmp:
         torch.save({"generator": task.G.cpu().state_dict(), "z_dim": gc["z_dim"], "width": gc["width"], "seed": seed}, tmp)
 
@@ -170,7 +160,6 @@ class ResNetTask(nn.Module):
         self.register_buffer("std", torch.tensor(STD).view(1, 3, 1, 1))
         self._perm: tuple[int, torch.Tensor] | None = None
         self._opt: torch.optim.Optimizer | None = None
-        self.last_step = -1
 
     def prepare(self, x_uint8: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
         x = x_uint8.to(self.mean.device).float() / 255.0
@@ -179,7 +168,6 @@ class ResNetTask(nn.Module):
         return (x - self.mean) / self.std
 
     def training_loss(self, step: int) -> torch.Tensor:
-        self.last_step = step
         epoch, i = divmod(step, self.steps_per_epoch)
         if self._perm is None or self._perm[0] != epoch:
             self._perm = (epoch, torch.randperm(len(self.x), generator=step_generator(self.seed, epoch, stream=1)))
@@ -224,7 +212,6 @@ def _one_cycle(max_lr: float, epochs: int, pct_start: float) -> list[float]:
 
 def augment_cifar(job: Job) -> None:
     """ResNet-18 on m real + m_G generated CIFAR-10 images (one run); writes its metrics.json."""
-    from paperdag.papers.gda.stages import _check_trained
     from paperdag.seeding import seed_everything
     from paperdag.training import fit
 
@@ -232,7 +219,7 @@ def augment_cifar(job: Job) -> None:
     cc, wc = job.cfg["cifar"], job.wildcards
     seed, n_gen, aug, gen_name = int(wc["seed"]), int(wc["ngen"]), wc["aug"], wc["generator"]
     seed_everything(seed, threads=job.threads)
-    accelerator = _device(job)
+    accelerator = job.accelerator()
     device = "cuda" if accelerator == "gpu" else "cpu"
     data = _data(job)
     idx = stratified_subset(data.y_train, cc["m"], seed)
@@ -248,7 +235,6 @@ def augment_cifar(job: Job) -> None:
     ckpt = job.checkpoint_dir() / job.config_hash
     fit(task, steps=steps, label=f"{job.label} resnet18", run_labels=[f"{aug} {gen_name} m_G={n_gen} seed={seed}"],
         checkpoint_dir=ckpt, checkpoint_every=rc["checkpoint_every"], accelerator=accelerator)
-    _check_trained(task, steps, "resnet18", ckpt)
     task.to(device)
     train_acc, train_loss = task.evaluate(x, y, torch.Generator().manual_seed(seed + 29) if aug == "base" else None, cc["eval_batch"])
     test_acc, test_loss = task.evaluate(data.x_test, data.y_test, None, cc["eval_batch"])

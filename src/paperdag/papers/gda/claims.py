@@ -10,6 +10,8 @@ protocol's recollection of the paper's §5, marked there as unverified against t
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -173,34 +175,36 @@ def cifar_base_aug_small_effect(runs: pd.DataFrame) -> Outcome:
     return Outcome(worst, worst <= 1.0, "; ".join(f"{g} m_G={n}: {d:+.2f} pt" for (g, n), d in delta.items()))
 
 
-CLAIMS = [
-    Claim("no_faster_rate", "GDA does not give a faster learning rate: at d = 1 the log-log slope of the gap in m is "
-          "the same with and without augmentation", f"|slope_γ − slope_0| ≤ {SLOPE_TOL} for every γ", no_faster_rate,
-          paper_value="protocol CPU re-run (not the authors'): slope ≈ −0.51 for every γ"),
-    Claim("gap_ratio_d1", "At d = 1 augmentation leaves the gap essentially unchanged",
-          f"gap(γ)/gap(0) ∈ [{RATIO_LOW}, {RATIO_HIGH}] for every m and γ", gap_ratio_d1,
-          paper_value="protocol CPU re-run: curves within ±0.02"),
-    Claim("high_d_reduction", "When d/m is large (m = 10, d ≥ 20), GDA lowers the gap by a constant factor",
-          f"gap(γ={HIGH_D_GAMMA}) ≤ {HIGH_D_RATIO} × gap(γ=0) for every d ≥ {HIGH_D_MIN}", high_d_reduction,
-          paper_value="protocol CPU re-run: d=20 2.07→0.99, d=50 5.05→1.37, d=100 10.0→2.10"),
-    Claim("plateau_in_gamma", f"At d = {PLATEAU_D}, m = {PLATEAU_M} the gap decreases in γ, then plateaus",
-          f"non-increasing within {MONOTONE_SLACK:.0%} and last two points within {PLATEAU_TOL:.0%}", plateau_in_gamma,
-          paper_value="protocol CPU re-run: 5.16 … 1.54, 1.51"),
-    Claim("gain_grows_with_d", "The relative gain of GDA grows with the dimension d (at fixed m)",
-          "1 − gap(γ_max)/gap(0) strictly increasing in d", gain_grows_with_d),
-    Claim("largest_d_gap_reduced", "At the largest d of the d sweep, GDA lowers the gap",
-          "gap(γ_max) / gap(0) < 1", largest_d_gap_reduced, scales=("smoke", "default", "paper"),
-          paper_value="protocol smoke check, CPU re-run margin ≈ 30% at (d, m) = (10, 10)"),
-    Claim("test_error_not_improved", "The gain concerns the gap, not the test error (bGMM)", "reported",
-          zero_one_not_improved, scales=("smoke", "default", "paper"),
-          paper_value="protocol CPU re-run: 0.166 / 0.184 / 0.167 at γ = 0 / 1 / 50 (d=50, m=10)"),
-    Claim("digits_cgan", "Digits stand-in: a conditional GAN fitted on m real digits, used for augmentation",
-          "reported", digits_effect("cgan")),
-    Claim("digits_cgauss", "Digits stand-in: class-conditional Gaussians fitted on m real digits, used for augmentation",
-          "reported", digits_effect("cgauss")),
-    Claim("cifar_stylegan_gap", "CIFAR-10 without standard augmentation: StyleGAN2-ADA data at m_G ≥ 100k lower acc_gap",
-          "acc_gap(m_G) < acc_gap(0)", _stylegan_not_built, scales=("paper",)),
-    Claim("cifar_base_aug_small_effect", "CIFAR-10 with `base` augmentation: GAN data change test accuracy little",
-          "|Δ test accuracy| ≤ 1 point (cDCGAN data; the paper's claim also covers StyleGAN2-ADA)",
-          cifar_base_aug_small_effect, scales=("paper",)),
-]
+def claims(cfg: dict[str, Any]) -> list[Claim]:
+    """The claims of the report job's settings."""
+    return [
+        Claim("no_faster_rate", "GDA does not give a faster learning rate: at d = 1 the log-log slope of the gap in m is "
+              "the same with and without augmentation", f"|slope_γ − slope_0| ≤ {SLOPE_TOL} for every γ", no_faster_rate,
+              paper_value="protocol CPU re-run (not the authors'): slope ≈ −0.51 for every γ"),
+        Claim("gap_ratio_d1", "At d = 1 augmentation leaves the gap essentially unchanged",
+              f"gap(γ)/gap(0) ∈ [{RATIO_LOW}, {RATIO_HIGH}] for every m and γ", gap_ratio_d1,
+              paper_value="protocol CPU re-run: curves within ±0.02"),
+        Claim("high_d_reduction", "When d/m is large (m = 10, d ≥ 20), GDA lowers the gap by a constant factor",
+              f"gap(γ={HIGH_D_GAMMA}) ≤ {HIGH_D_RATIO} × gap(γ=0) for every d ≥ {HIGH_D_MIN}", high_d_reduction,
+              paper_value="protocol CPU re-run: d=20 2.07→0.99, d=50 5.05→1.37, d=100 10.0→2.10"),
+        Claim("plateau_in_gamma", f"At d = {PLATEAU_D}, m = {PLATEAU_M} the gap decreases in γ, then plateaus",
+              f"non-increasing within {MONOTONE_SLACK:.0%} and last two points within {PLATEAU_TOL:.0%}", plateau_in_gamma,
+              paper_value="protocol CPU re-run: 5.16 … 1.54, 1.51"),
+        Claim("gain_grows_with_d", "The relative gain of GDA grows with the dimension d (at fixed m)",
+              "1 − gap(γ_max)/gap(0) strictly increasing in d", gain_grows_with_d),
+        Claim("largest_d_gap_reduced", "At the largest d of the d sweep, GDA lowers the gap",
+              "gap(γ_max) / gap(0) < 1", largest_d_gap_reduced, scales=("smoke", "default", "paper"),
+              paper_value="protocol smoke check, CPU re-run margin ≈ 30% at (d, m) = (10, 10)"),
+        Claim("test_error_not_improved", "The gain concerns the gap, not the test error (bGMM)", "reported",
+              zero_one_not_improved, scales=("smoke", "default", "paper"),
+              paper_value="protocol CPU re-run: 0.166 / 0.184 / 0.167 at γ = 0 / 1 / 50 (d=50, m=10)"),
+        Claim("digits_cgan", "Digits stand-in: a conditional GAN fitted on m real digits, used for augmentation",
+              "reported", digits_effect("cgan")),
+        Claim("digits_cgauss", "Digits stand-in: class-conditional Gaussians fitted on m real digits, used for augmentation",
+              "reported", digits_effect("cgauss")),
+        Claim("cifar_stylegan_gap", "CIFAR-10 without standard augmentation: StyleGAN2-ADA data at m_G ≥ 100k lower acc_gap",
+              "acc_gap(m_G) < acc_gap(0)", _stylegan_not_built, scales=("paper",)),
+        Claim("cifar_base_aug_small_effect", "CIFAR-10 with `base` augmentation: GAN data change test accuracy little",
+              "|Δ test accuracy| ≤ 1 point (cDCGAN data; the paper's claim also covers StyleGAN2-ADA)",
+              cifar_base_aug_small_effect, scales=("paper",)),
+    ]

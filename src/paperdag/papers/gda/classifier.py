@@ -27,10 +27,8 @@ class BatchedClassifier(nn.Module):
         super().__init__()
         self.sampler, self.batch, self.lr, self.weight_decay, self.seed = sampler, batch, lr, weight_decay, seed
         self.net = BatchedMLP(init_seeds, [sampler.x.shape[1], hidden, N_CLASSES])
-        self.last_step = -1  # lets the caller check that training ran to the end
 
     def training_loss(self, step: int) -> torch.Tensor:
-        self.last_step = step
         x, y = self.sampler.sample(self.batch, step_generator(self.seed, step))  # drawn on CPU
         device = self.net.layers[0].weight.device
         x, y = x.to(device), y.to(device)

@@ -122,7 +122,6 @@ class ConditionalGAN(nn.Module):
         super().__init__()
         self.sampler, self.z_dim, self.batch, self.lr, self.beta1, self.seed = sampler, z_dim, batch, lr, beta1, seed
         self.conditioning = conditioning
-        self.last_step = -1  # lets the caller check that training ran to the end
         data_dim = sampler.x.shape[1]
         d_seeds = [s + 500_009 for s in init_seeds]
         self.G = BatchedMLP(init_seeds, [z_dim + N_CLASSES, hidden, hidden, data_dim], activation=_leaky)
@@ -155,7 +154,6 @@ class ConditionalGAN(nn.Module):
         return self.D(x, y) if params is None else functional_call(self.D, params, (x, y))
 
     def training_loss(self, step: int) -> torch.Tensor:
-        self.last_step = step
         gen = step_generator(self.seed, step)
         fake_y = torch.randint(0, N_CLASSES, (self.n_models, self.batch), generator=gen)
         if step % 2 == 0:  # discriminator step: real → 1, detached fake → 0

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from paperdag.contract import Stage
+
 SIM_RUN = "runs/sim/{panel}/d{d}_m{m}/gamma{gamma}/metrics.json"
 DIGITS_RUN = "runs/digits/{dataset}/{generator}/m{m}_g{gamma}/seed{seed}/metrics.json"
 CIFAR_RUN = "runs/cifar/{aug}/{generator}/n{ngen}/seed{seed}/metrics.json"
@@ -31,6 +33,19 @@ TABLES = ("bgmm_gaps", "bgmm_slopes", "bgmm_theory")
 FIGURES = ("figure1",)
 DIGITS_TABLES = ("digits_summary",)
 DIGITS_FIGURES = ("digits",)
+
+
+STAGES = (
+    Stage("simulate", gpu=False, threads=1),  # numpy only, at every scale
+    Stage("augment", tag="{dataset}"),
+    # Paper scale only (the `cifar` block exists in config at scale paper): CIFAR-10, cDCGAN, ResNet-18.
+    Stage("download", module="cifar_stages", heavy=False, requires="cifar"),
+    Stage("cdcgan", module="cifar_stages", tag="{generator}/seed{seed}", requires="cifar",
+          constraints={"generator": "cdcgan", "seed": r"\d+"}),
+    Stage("augment_cifar", module="cifar_stages", tag="{aug}/{generator}/n{ngen}/seed{seed}", requires="cifar",
+          constraints={"aug": "none|base", "ngen": r"\d+", "seed": r"\d+"}),
+    Stage("report", heavy=False),
+)
 
 
 def sim_cells(cfg: dict[str, Any]) -> list[dict[str, int | str]]:
@@ -88,7 +103,7 @@ def groups(cfg: dict[str, Any], stage: str) -> list[dict[str, str]]:
     return [{}]
 
 
-def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
+def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
     if stage == "simulate":
         return [SIM_RUN.format(**c) for c in sim_cells(cfg)]
     if stage == "augment":
@@ -109,7 +124,7 @@ def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
 
 def inputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
     if stage == "report":
-        return (outputs(cfg, "simulate") + [f for g in groups(cfg, "augment") for f in digits_run_files(cfg, **g)]
+        return (outputs(cfg, "simulate", {}) + [f for g in groups(cfg, "augment") for f in digits_run_files(cfg, **g)]
                 + cifar_run_files(cfg))
     if stage == "cdcgan":
         return [CIFAR_MANIFEST]

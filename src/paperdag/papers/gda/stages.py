@@ -43,14 +43,6 @@ def simulate(job: Job) -> None:
             }, config_hash=job.config_hash, seed=sim["seed"], started=t0)
 
 
-def _check_trained(task: Any, steps: int, what: str, resumed_dir: Path) -> None:
-    """Lightning returns normally when a SIGTERM stops training; refuse to report a truncated run."""
-    finished = task.last_step == steps - 1
-    resumed_finished = task.last_step == -1 and (resumed_dir / "last.ckpt").exists()  # no step left to take
-    if not (finished or resumed_finished):
-        raise RuntimeError(f"{what}: training stopped at step {task.last_step + 1} of {steps}")
-
-
 def augment(job: Job) -> None:
     """Digits: fit the generators on m real images, train classifiers on real + γ·m generated images.
 
@@ -64,13 +56,13 @@ def augment(job: Job) -> None:
     from paperdag.papers.gda.generators import ClassGaussian, ConditionalGAN, balanced_class_labels
     from paperdag.papers.gda.pools import PoolSampler
     from paperdag.seeding import seed_everything
-    from paperdag.training import choose_accelerator, fit
+    from paperdag.training import fit
 
     t0 = time.perf_counter()
     dataset, dg = job.cfg["dataset"], job.cfg["digits"]
     seeds, sizes, gammas, generators = dg["seeds"], dg["sizes"], dg["gammas"], dg["generators"]
     seed_everything(seeds[0], threads=job.threads)
-    accelerator = choose_accelerator(int(job.resources.get("gpu", 0) or 0) > 0, bool(getattr(job, "allow_cpu", False)))
+    accelerator = job.accelerator()
     ckpt = job.checkpoint_dir() / job.config_hash
     data = load(dataset, dg["n_test"][dataset], dg["split_seed"])
     subsets = {s: nested_subsets(data.y_pool, sizes, s) for s in seeds}
@@ -86,7 +78,6 @@ def augment(job: Job) -> None:
                              batch=gc["batch"], lr=gc["lr"], beta1=gc["beta1"], seed=seeds[0], conditioning=gc["conditioning"])
         fit(gan, steps=gc["steps"], label=f"{job.label} cgan", run_labels=[f"cgan seed={s} m={m}" for s, m in settings],
             checkpoint_dir=ckpt / "cgan", checkpoint_every=gc["checkpoint_every"], accelerator=accelerator)
-        _check_trained(gan, gc["steps"], "cgan", ckpt / "cgan")
         n_max = max(n_gen.values()) + dg["fd_samples"]
         samples = gan.sample(n_max, seed=seeds[0] + 17)
         for i, (s, m) in enumerate(settings):  # keep a class-balanced prefix, then fd_samples more
@@ -125,7 +116,6 @@ def augment(job: Job) -> None:
               for mdl in models]
     fit(clf, steps=cc["steps"], label=f"{job.label} classifier", run_labels=labels, checkpoint_dir=ckpt / "classifier",
         checkpoint_every=cc["checkpoint_every"], accelerator=accelerator)
-    _check_trained(clf, cc["steps"], "classifier", ckpt / "classifier")
 
     # 4. Evaluate and write one run per (generator, m, γ, seed).
     x_test, y_test = torch.as_tensor(data.x_test), torch.as_tensor(data.y_test)
@@ -157,32 +147,11 @@ def augment(job: Job) -> None:
         }, config_hash=job.config_hash, seed=s, started=t0)
 
 
-def download(job: Job) -> None:
-    """Paper scale: the CIFAR-10 tarball, checked against its pinned sha256, and unpacked."""
-    from paperdag.papers.gda.cifar_stages import download as run
-
-    run(job)
-
-
-def cdcgan(job: Job) -> None:
-    """Paper scale: the conditional DCGAN on the real CIFAR-10 training images (`cifar_stages.cdcgan`)."""
-    from paperdag.papers.gda.cifar_stages import cdcgan as run
-
-    run(job)
-
-
-def augment_cifar(job: Job) -> None:
-    """Paper scale: ResNet-18 on real + generated CIFAR-10 images (`cifar_stages.augment_cifar`)."""
-    from paperdag.papers.gda.cifar_stages import augment_cifar as run
-
-    run(job)
-
-
 def report(job: Job) -> None:
+    """Tables, figures and claims.json from every run."""
+    # Imported here so that edits to claims or figures rerun the report, not the training.
     from paperdag.aggregate import report_paper
-    from paperdag.papers.gda.claims import CLAIMS
+    from paperdag.papers.gda.claims import claims
     from paperdag.papers.gda.summary import summarize
 
-    metrics = [p for p in job.inputs if p.endswith("metrics.json")]
-    report_paper(paper="gda", scale=job.scale, metrics_files=metrics, claims=CLAIMS, claims_path=job.outputs[0],
-                 summarize=lambda runs, out: summarize(runs, out, job.cfg), paper_dir=Path(job.outputs[0]).parent)
+    report_paper(job, claims(job.cfg), summarize)

@@ -10,6 +10,7 @@ import seaborn as sns
 from matplotlib.ticker import NullFormatter
 
 from paperdag.figures import save_figure
+from paperdag.stage import Job
 from paperdag.papers.gda.bgmm import theory_bound
 from paperdag.papers.gda.claims import PLATEAU_D, PLATEAU_M, slopes_d1
 from paperdag.claims import MissingRuns
@@ -129,7 +130,8 @@ def digits_figure(runs: pd.DataFrame, paper_dir: Path) -> None:
     save_figure(fig, paper_dir / "figures" / "digits")
 
 
-def summarize(runs: pd.DataFrame, paper_dir: Path, cfg: dict[str, Any]) -> None:
+def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
+    cfg = job.cfg
     paper_dir = Path(paper_dir)
     sim = _bgmm(runs)
     slopes, theory = slope_table(runs), theory_table(sim)

@@ -26,8 +26,9 @@ def _where(row: pd.Series, cols: list[str]) -> str:
     return " ".join(f"{c}={row[c]}" for c in cols)
 
 
-def make_claims(c: dict[str, Any]) -> list[Claim]:
-    """The claims with their thresholds from config."""
+def claims(cfg: dict[str, Any]) -> list[Claim]:
+    """The claims of the report job's settings, thresholds from its `claims` block."""
+    c = cfg["claims"]
     k = c["se_factor"]
 
     def bounds_hold(runs: pd.DataFrame) -> Outcome:

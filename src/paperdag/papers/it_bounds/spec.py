@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from paperdag.contract import Stage
+
 BOUNDS_RUN = "runs/bounds/{arch}/d{d}/n{n}/metrics.json"
 SDPI_CHANNELS = ("dropout", "dropconnect", "noise", "refined")
 SDPI_RUN = "runs/sdpi/{channel}/metrics.json"
@@ -18,6 +20,14 @@ CROSSCHECK_RUN = "runs/crosscheck/metrics.json"
 TABLES = ("bounds", "tightness", "sdpi")
 FIGURES = ("bounds_vs_n", "kl_per_layer", "tightness_heatmap", "sdpi_coefficients")
 TESTBED_KEYS = ("ns", "draws", "seed", "mu_norm", "sigma", "ramp_margin", "chunk_elements")
+
+
+STAGES = (  # CPU-only at every scale (vectorised numpy)
+    Stage("bounds", tag="{arch}/d{d}", gpu=False, retries=0),
+    Stage("sdpi", gpu=False, threads=1, retries=0),
+    Stage("crosscheck", gpu=False, threads=1, retries=0),
+    Stage("report", heavy=False),
+)
 
 
 def groups(cfg: dict[str, Any], stage: str) -> list[dict[str, str]]:
@@ -30,7 +40,7 @@ def bounds_files(cfg: dict[str, Any], arch: str = "{arch}", d: str = "{d}") -> l
     return [BOUNDS_RUN.format(arch=arch, d=d, n=n) for n in cfg["ns"]]
 
 
-def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
+def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
     if stage == "bounds":
         return bounds_files(cfg)
     if stage == "sdpi":
@@ -47,7 +57,7 @@ def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
 def inputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
     if stage == "report":
         runs = [f for g in groups(cfg, "bounds") for f in bounds_files(cfg, **g)]
-        return runs + outputs(cfg, "sdpi") + (outputs(cfg, "crosscheck") if cfg["crosscheck"]["enabled"] else [])
+        return runs + outputs(cfg, "sdpi", {}) + (outputs(cfg, "crosscheck", {}) if cfg["crosscheck"]["enabled"] else [])
     return []
 
 

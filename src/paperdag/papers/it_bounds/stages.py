@@ -66,10 +66,10 @@ def crosscheck(job: Job) -> None:
 
 
 def report(job: Job) -> None:
+    """Tables, figures and claims.json from every run."""
+    # Imported here so that edits to claims or figures rerun the report, not the training.
     from paperdag.aggregate import report_paper
-    from paperdag.papers.it_bounds.claims import make_claims
+    from paperdag.papers.it_bounds.claims import claims
     from paperdag.papers.it_bounds.summary import summarize
 
-    claims_path = job.outputs[0]
-    report_paper(paper=PAPER, scale=job.scale, metrics_files=[p for p in job.inputs if p.endswith("metrics.json")], claims=make_claims(job.cfg["claims"]),
-                 claims_path=claims_path, summarize=summarize, paper_dir=Path(claims_path).parent)
+    report_paper(job, claims(job.cfg), summarize)

@@ -9,6 +9,7 @@ import pandas as pd
 import seaborn as sns
 
 from paperdag.figures import save_figure
+from paperdag.stage import Job
 from paperdag.papers.it_bounds.frames import POINT, cases_frame, funnel_frame, layer_frame
 from paperdag.tables import write_table
 
@@ -85,7 +86,7 @@ def _sdpi_figure(runs: pd.DataFrame, stem: Path) -> None:
     save_figure(fig, stem)
 
 
-def summarize(runs: pd.DataFrame, paper_dir: Path) -> None:
+def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     """Write the tables (bounds, tightness, sdpi, crosscheck) and the four figures."""
     tables, figures = Path(paper_dir) / "tables", Path(paper_dir) / "figures"
     layers = layer_frame(runs)

@@ -60,12 +60,14 @@ def entropic_ot_cost(x: torch.Tensor, y: torch.Tensor, epsilon: torch.Tensor | f
 
 
 def monge_gap(x: torch.Tensor, mapped: torch.Tensor, epsilon: torch.Tensor | float | None = None,
-              cost: Cost = "sqeuclidean", eps_scale: float = 0.01, scaling: float = 0.9) -> torch.Tensor:
+              cost: Cost = "sqeuclidean", eps_scale: float | None = None, scaling: float = 0.9) -> torch.Tensor:
     """Entropic Monge gap MG_ε(T) = mean_i c(x_i, T x_i) − W_ε(ρ̂, T#ρ̂), ρ̂ = the points x.
 
     With `epsilon=None`, ε = eps_scale × mean displacement cost, under a stop-gradient
     (as ott-jax's relative ε). Always ≥ ε·log n up to solver error (P = I/n is feasible).
     """
+    if epsilon is None and eps_scale is None:
+        raise ValueError("monge_gap needs epsilon or eps_scale (the method's mg_eps_scale in config)")
     disp = displacement_cost(x, mapped, cost)
     if epsilon is None:
         epsilon = (eps_scale * disp.detach()).clamp_min(1e-6)

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from paperdag.contract import Stage
+
 RUN = "runs/{benchmark}/d{dim}/{method}/seed{seed}/metrics.json"
+
+
+STAGES = (
+    Stage("train", tag="{benchmark}/{method}"),
+    Stage("maps2d"),  # the 2-D figure: one map per cost, trained by its own small job
+    Stage("report", heavy=False),
+)
 
 
 def groups(cfg: dict[str, Any], stage: str) -> list[dict[str, str]]:
@@ -21,7 +30,7 @@ def run_files(cfg: dict[str, Any], benchmark: str = "{benchmark}", method: str =
     return [RUN.format(benchmark=benchmark, method=method, dim=d, seed=s) for d in cfg["dims"] for s in cfg["seeds"]]
 
 
-def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
+def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
     if stage == "train":
         return run_files(cfg)
     if stage == "maps2d":  # the 2-D figure: one map per cost, trained by its own small job
@@ -47,4 +56,4 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
     if stage == "train":
         return {**shared, "benchmark": wildcards["benchmark"], "method": cfg["methods"][wildcards["method"]],
                 "training": cfg["training"]}
-    return {**shared, "benchmarks": cfg["benchmarks"], "methods": sorted(cfg["methods"])}
+    return {**shared, "benchmarks": cfg["benchmarks"], "methods": cfg["methods"], "claims": cfg["claims"]}

@@ -13,11 +13,12 @@ from paperdag.io import atomic_path
 from paperdag.papers.monge_gap.benchmarks import make_problem
 from paperdag.papers.monge_gap.evaluate import evaluate_map
 from paperdag.papers.monge_gap.models import fit_linear_map
+from paperdag.papers.monge_gap.spec import RUN
 from paperdag.papers.monge_gap.tasks import MapTask, W2GNTask
 from paperdag.runs import write_run
 from paperdag.seeding import seed_everything, step_generator
 from paperdag.stage import Job
-from paperdag.training import choose_accelerator, fit
+from paperdag.training import fit
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,9 @@ log = logging.getLogger(__name__)
 def _build_task(problem, seeds: list[int], method: dict, training: dict):
     kind = method["kind"]
     if kind in ("mlp", "resmlp"):
-        lam = method.get("monge_gap", 0.0)
-        return MapTask(problem, seeds, method["hidden"], residual=kind == "resmlp", mg_weights=[lam] * len(seeds),
-                       costs=["sqeuclidean"] * len(seeds), training=training, mg_eps_scale=method.get("mg_eps_scale", 0.01))
+        return MapTask(problem, seeds, method["hidden"], residual=kind == "resmlp",
+                       mg_weights=[method["monge_gap"]] * len(seeds), costs=["sqeuclidean"] * len(seeds),
+                       training=training, mg_eps_scale=method["mg_eps_scale"])
     if kind == "icnn":
         return W2GNTask(problem, seeds, training=training, cycle_weight_per_dim=method.get("cycle_weight_per_dim", 1.0),
                         pretrain_steps=method.get("pretrain_steps", 0))
@@ -41,11 +42,11 @@ def _save_slice(module: torch.nn.Module, k: int, path: Path) -> None:
 
 
 def train(job: Job) -> None:
+    """One benchmark × method: every dimension, its seeds batched into one model."""
     cfg, method = job.cfg, job.cfg["method"]
     training = {**cfg["training"], "steps": method.get("steps", cfg["training"]["steps"])}
     seeds, benchmark = list(cfg["seeds"]), cfg["benchmark"]
-    outputs = iter(job.outputs)  # ordered as spec.run_files: dims outer, seeds inner
-    accelerator = choose_accelerator(job.resources.get("gpu", 0) > 0, job.allow_cpu)
+    accelerator = job.accelerator()
     for dim in cfg["dims"]:
         started = time.perf_counter()
         seed_everything(seeds[0], job.threads)
@@ -65,14 +66,16 @@ def train(job: Job) -> None:
                           checkpoint_every=training["checkpoint_every"], accelerator=accelerator)
             apply_k = lambda k, x: task(x.unsqueeze(0).expand(len(seeds), -1, -1))[k]  # noqa: E731
         for k, seed in enumerate(seeds):
-            metrics_path = Path(next(outputs))
+            metrics_path = Path(job.output(RUN, dim=dim, seed=seed))
             metrics = evaluate_map(problem, lambda x: apply_k(k, x), seed, cfg)
             metrics.update(paper="monge_gap", benchmark=benchmark, dim=dim, method=job.wildcards["method"],
                            kind=method["kind"], seed=seed, train_steps=0 if task is None else training["steps"],
                            final_loss=history[-1][1][k] if history else None)
             if task is not None:
                 _save_slice(task, k, metrics_path.with_name("model.pt"))
-            write_run(metrics_path, metrics, config_hash=job.config_hash, seed=seed, started=started)
+            settings = {"benchmark": benchmark, "dim": dim, "seed": seed, "method": method, "training": training,
+                        "data": cfg["data"].get(benchmark)}
+            write_run(metrics_path, metrics, config_hash=job.config_hash, seed=seed, started=started, settings=settings)
             log.info("%s: L2-UVP %.2f%%, S %.4g (floor %.4g), exact MG %.3g of cost", labels[k], metrics["l2_uvp"],
                      metrics["sinkhorn"], metrics["sinkhorn_floor"], metrics["exact_mg_rel"])
     shutil.rmtree(job.checkpoint_dir() / job.config_hash, ignore_errors=True)
@@ -81,11 +84,12 @@ def train(job: Job) -> None:
 def maps2d(job: Job) -> None:
     """Two MLP+MG maps on the 2-D Brenier problem, one per cost (ℓ2² and ℓ2), for the figure."""
     cfg, training = job.cfg["maps2d"], {**job.cfg["training"], "steps": job.cfg["maps2d"]["steps"]}
-    costs = sorted(cfg.get("lambdas", {"sqeuclidean": 1.0, "euclidean": 1.0}))
-    lams = [cfg.get("lambdas", {}).get(c, 1.0) for c in costs]
+    costs = sorted(cfg["lambdas"])
+    lams = [cfg["lambdas"][c] for c in costs]
     seed_everything(0, job.threads)
     problem = make_problem("brenier", 2)
-    task = MapTask(problem, [0] * len(costs), [64, 64, 64], residual=False, mg_weights=lams, costs=costs, training=training)
+    task = MapTask(problem, [0] * len(costs), cfg["hidden"], residual=False, mg_weights=lams, costs=costs,
+                   training=training, mg_eps_scale=cfg["mg_eps_scale"])
     fit(task, steps=training["steps"], label=job.label, run_labels=costs,
         checkpoint_dir=job.checkpoint_dir() / job.config_hash, checkpoint_every=training["checkpoint_every"])
     x = problem.sample_source(400, torch.Generator().manual_seed(5))
@@ -98,13 +102,10 @@ def maps2d(job: Job) -> None:
 
 
 def report(job: Job) -> None:
+    """Tables, figures and claims.json from every run."""
     # Imported here so that edits to claims or figures rerun the report, not the training.
     from paperdag.aggregate import report_paper
-    from paperdag.papers.monge_gap.claims import CLAIMS
+    from paperdag.papers.monge_gap.claims import claims
     from paperdag.papers.monge_gap.summary import summarize
 
-    metrics = [p for p in job.inputs if p.endswith("metrics.json")]
-    maps = next(p for p in job.inputs if p.endswith("maps.npz"))
-    paper_dir = Path(job.outputs[0]).parent
-    report_paper(paper="monge_gap", scale=job.scale, metrics_files=metrics, claims=CLAIMS, claims_path=job.outputs[0],
-                 summarize=lambda runs, out: summarize(runs, out, Path(maps)), paper_dir=paper_dir)
+    report_paper(job, claims(job.cfg), summarize)

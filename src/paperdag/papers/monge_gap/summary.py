@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from paperdag.figures import plt, save_figure, sns
+from paperdag.stage import Job
 from paperdag.tables import write_table
 
 SETTING = ["benchmark", "dim"]
@@ -55,7 +56,9 @@ def _maps_figure(maps_file: Path, stem: Path) -> None:
     save_figure(fig, stem)
 
 
-def summarize(runs: pd.DataFrame, paper_dir: Path, maps_file: Path) -> None:
+def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
+    """The L2-UVP and summary tables, the L2-UVP-vs-dimension figure and the 2-D maps figure."""
+    maps_file = Path(next(p for p in job.inputs if p.endswith("maps.npz")))
     write_table(median_table(runs, "l2_uvp"), paper_dir / "tables" / "l2_uvp")
     write_table(summary_table(runs), paper_dir / "tables" / "summary")
     _uvp_figure(runs, paper_dir / "figures" / "l2_uvp_vs_dim")

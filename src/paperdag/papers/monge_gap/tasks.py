@@ -35,7 +35,7 @@ class MapTask(nn.Module):
     """MLP maps fitted by Sinkhorn divergence, each with its own Monge-gap weight and cost."""
 
     def __init__(self, problem: Problem, seeds: Sequence[int], hidden: Sequence[int], *, residual: bool,
-                 mg_weights: Sequence[float], costs: Sequence[str], training: dict, mg_eps_scale: float = 0.01) -> None:
+                 mg_weights: Sequence[float], costs: Sequence[str], training: dict, mg_eps_scale: float) -> None:
         super().__init__()
         self.problem, self.seeds, self.training = problem, list(seeds), training
         self.net = BatchedMLP(seeds, [problem.dim, *hidden, problem.dim], nn.functional.gelu, residual=residual)

@@ -21,7 +21,12 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+import logging
+
 from paperdag.io import atomic_path, write_json
+from paperdag.stage import Job, results_root
+
+log = logging.getLogger(__name__)
 
 
 def read_texts(path: str | Path) -> Iterator[str]:
@@ -49,7 +54,7 @@ def encode_shards(sp, shards: Sequence[str | Path], out: str | Path, threads: in
     return {"docs": docs, "tokens": tokens}
 
 
-def tokenize(model: str | Path, train: Sequence[str | Path], validation: Sequence[str | Path], out_dir: str | Path,
+def tokenize_shards(model: str | Path, train: Sequence[str | Path], validation: Sequence[str | Path], out_dir: str | Path,
              threads: int = 1) -> dict:
     """Write `train.bin`, `val.bin` and `meta.json` (vocabulary, EOS id, per-split counts) to `out_dir`."""
     import sentencepiece as spm  # only the paper-scale tokenize job needs it
@@ -62,3 +67,13 @@ def tokenize(model: str | Path, train: Sequence[str | Path], validation: Sequenc
                            **encode_shards(sp, validation, out_dir / "val.bin", threads)}}
     write_json(out_dir / "meta.json", meta)
     return meta
+
+
+def tokenize(job: Job) -> None:
+    """Stage: encode one c4 source's shards into `tokens/<source>/{train,val}.bin` + `meta.json`."""
+    root = Path(results_root(job.scale)) / "scaling_wisdom"
+    cfg = job.cfg
+    meta = tokenize_shards(root / cfg["tokenizer"], [root / p for p in cfg["train"]],
+                           [root / p for p in cfg["validation"]], Path(job.outputs[0]).parent, threads=job.threads)
+    log.info("%s: %d train tokens (%d docs), %d validation tokens", job.label, meta["train"]["tokens"],
+             meta["train"]["docs"], meta["validation"]["tokens"])

@@ -21,13 +21,6 @@ from paperdag.claims import Claim, MissingRuns, NotEvaluated, Outcome
 
 from .analysis import crossover_curve, learnability_gate, loglog_slope, optimum_from_runs, paired_diff, relative_gap
 
-DEFAULTS: dict[str, Any] = {
-    "claims_source": "hier",
-    "claims": {"gate_margin": 0.1, "gap_tolerance": 0.02, "gap_min_tokens_per_param": 20.0, "l2_se": 2.0,
-               "slope_max": -0.3, "spearman_min": 0.8, "delta_min": 0.02, "delta_se": 3.0, "mfu_width": 128},
-}
-
-
 class NotLearnable(MissingRuns):
     """The source's runs never beat its bigram statistics: its claims are not evaluated."""
 
@@ -217,13 +210,12 @@ def _mfu(width: int) -> Callable[[pd.DataFrame], Outcome]:
     return fn
 
 
-def make_claims(cfg: dict[str, Any] | None = None) -> list[Claim]:
-    """The claims with thresholds from the config's `claims` block (defaults above)."""
-    cfg = cfg or DEFAULTS
-    c = {**DEFAULTS["claims"], **cfg.get("claims", {})}
-    src = cfg.get("claims_source", DEFAULTS["claims_source"])
+def claims(cfg: dict[str, Any]) -> list[Claim]:
+    """The claims of the report job's settings, thresholds from its `claims` block."""
+    c = cfg["claims"]
+    src = cfg["claims_source"]
     m = c["gate_margin"]
-    claims = [
+    out = [
         Claim("one_pass_gap", "One-pass training has (almost) no generalization gap",
               f"|val − train| / val < {c['gap_tolerance']:.0%} for every one-pass config with ≥ {c['gap_min_tokens_per_param']:g} tokens/param",
               _gated(src, m, _gap(src, c))),
@@ -243,15 +235,13 @@ def make_claims(cfg: dict[str, Any] | None = None) -> list[Claim]:
         Claim("crossover_largest", "At the largest width, LR ∝ 1/D beats the constant LR tuned small",
               f"Δ(D_max) > {c['delta_min']:g} nats and > {c['delta_se']:g} SE", _gated(src, m, _cross_largest(src, c))),
     ]
-    for s in sorted(cfg.get("sources", ["hier", "flat", "text"])):
-        claims.append(Claim(f"gate_{s}", f"Learnability of source '{s}' (best test loss minus order-1 entropy)",
+    for s in sorted(cfg["sources"]):
+        out.append(Claim(f"gate_{s}", f"Learnability of source '{s}' (best test loss minus order-1 entropy)",
                             f"reported; learnable if ≤ −{m:g} nats", _gate_report(s, m)))
     if "text" in cfg.get("reg", {}).get("sources", []):
-        claims.append(Claim("l2_multi_epoch_text", "Real-text control: L2 in the multi-epoch regime",
+        out.append(Claim("l2_multi_epoch_text", "Real-text control: L2 in the multi-epoch regime",
                             "reported", _l2_multi_epoch("text", c, judged=False)))
-    claims.append(Claim("mfu", f"Model FLOPs utilisation of the width-{c['mfu_width']} sweep", "reported (target ≥ 50%)",
+    out.append(Claim("mfu", f"Model FLOPs utilisation of the width-{c['mfu_width']} sweep", "reported (target ≥ 50%)",
                         _mfu(int(c["mfu_width"]))))
-    return claims
+    return out
 
-
-CLAIMS = make_claims()

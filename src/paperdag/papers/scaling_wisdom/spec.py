@@ -9,7 +9,7 @@ Work comes in *units*, each one batched ensemble (one metrics.json per run):
 Units are packed into training jobs by the config's `jobs:` mapping, because every process
 pays ~10–20 s of imports: smoke runs everything in one job, default balances two cores.
 A job that needs a tuning sweep from another job takes that job's runs as inputs; inside a
-job, sweeps run first. The rules make one rule per job (stage name `train/<job>`).
+job, sweeps run first. Stage `train` gets one rule per job (`STAGES`: split by `jobs`), the job as wildcard `job`.
 
 Paper scale reads C4 (a source of kind `c4`) through two more stages:
 * `download`: one checked download (URL + sha256) per entry of the config's `downloads`,
@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from paperdag.contract import Stage
+
 SWEEP = "runs/sweep/{source}/d{width}/lr{lr}/seed{seed}/metrics.json"
 CROSS = "runs/crossover/d{width}/{rule}/seed{seed}/metrics.json"
 BATCH = "runs/batch/b{batch}/seed{seed}/metrics.json"
@@ -32,6 +34,15 @@ REGIMES = ("one_pass", "multi_epoch")
 TABLES = ("sources", "lr_sweep", "lr_optimum", "crossover", "batch", "regularization", "gap", "throughput")
 FIGURES = ("crossover", "lr_sweep", "batch", "regularization")
 TOKEN_FILES = ("train.bin", "val.bin", "meta.json")
+
+
+STAGES = (
+    Stage("download", heavy=False, tag="{file}", constraints={"file": r"[A-Za-z0-9_.-]+"}),
+    # Only the code that encodes: editing the training code does not re-tokenise C4.
+    Stage("tokenize", module="c4", tag="{source}", gpu=False, constraints={"source": r"[a-z0-9_]+"}),
+    Stage("train", tag="{job}", split="jobs"),  # one rule per job: each packs different units
+    Stage("report", heavy=False),
+)
 
 
 def lr_tag(lr: float) -> str:
@@ -103,25 +114,15 @@ def job_sources(cfg: dict[str, Any], units: list[str]) -> list[str]:
     return sorted(sources)
 
 
-def _job(stage: str) -> str:
-    if not stage.startswith("train/"):
-        raise KeyError(stage)
-    return stage.split("/", 1)[1]
-
-
-def train_jobs(cfg: dict[str, Any]) -> list[str]:
-    return list(cfg["jobs"])
-
-
 def groups(cfg: dict[str, Any], stage: str) -> list[dict[str, str]]:
     if stage == "download":
         return [{"file": d["filename"]} for d in cfg.get("downloads", {}).values()]
     if stage == "tokenize":
         return [{"source": s} for s in c4_sources(cfg)]
-    return [{}]  # one rule per training job, no wildcards
+    return [{}]  # train: one rule per job (STAGES), no wildcard left
 
 
-def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
+def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
     if stage == "download":
         return ["downloads/{file}"]
     if stage == "tokenize":
@@ -129,7 +130,9 @@ def outputs(cfg: dict[str, Any], stage: str) -> list[str]:
     if stage == "report":
         return (["claims.json"] + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")]
                 + [f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")])
-    return [f for u in cfg["jobs"][_job(stage)] for f in unit_files(cfg, u)]
+    if stage == "train":
+        return [f for u in cfg["jobs"][wildcards["job"]] for f in unit_files(cfg, u)]
+    raise KeyError(stage)
 
 
 def inputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
@@ -140,7 +143,7 @@ def inputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[s
         return [download_file(cfg, k) for k in [src["tokenizer"], *src["train"], *src["validation"]]]
     if stage == "report":
         return [f for units in cfg["jobs"].values() for u in units for f in unit_files(cfg, u)]
-    units = cfg["jobs"][_job(stage)]
+    units = cfg["jobs"][wildcards["job"]]
     needed = {tuning_unit(cfg, u) for u in units} - set(units) - {None}
     tokens = [f for s in job_sources(cfg, units) if cfg["sources"][s]["kind"] == "c4" for f in token_files(s)]
     return [f for u in sorted(needed) for f in unit_files(cfg, u)] + tokens
@@ -160,10 +163,10 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
     if stage == "report":
         return {"claims": cfg["claims"], "claims_source": cfg["claims_source"], "sources": sorted(cfg["sources"]),
                 "crossover": cfg["crossover"], "batch": cfg["batch"], "reg": cfg["reg"]}
-    units = cfg["jobs"][_job(stage)]
+    units = cfg["jobs"][wildcards["job"]]
     sources = job_sources(cfg, units)
     out = {k: cfg[k] for k in ("vocab", "arch", "train", "seeds", "n_eval_seqs", "lr_grid")}
-    out.update(job=_job(stage), units=units, sources={s: cfg["sources"][s] for s in sources},
+    out.update(job=wildcards["job"], units=units, sources={s: cfg["sources"][s] for s in sources},
                tuning={u: tuning_unit(cfg, u) for u in units},
                files={u: unit_files(cfg, u) for u in units + sorted({tuning_unit(cfg, u) for u in units} - {None})})
     if any(u.startswith("crossover/") for u in units):

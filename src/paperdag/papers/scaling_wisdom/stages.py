@@ -1,5 +1,5 @@
-"""The scaling-wisdom stages: `download` and `tokenize` (paper scale: C4), `train` (runs the units
-of one job, sweeps first) and `report`."""
+"""The scaling-wisdom stages `download` (paper scale: C4), `train` (runs the units of one job,
+sweeps first) and `report`; `tokenize` lives in `c4`."""
 from __future__ import annotations
 
 import logging
@@ -126,27 +126,13 @@ def download(job: Job) -> None:
     fetch(d["url"], job.outputs[0], d["sha256"], config_key=f"{PAPER}.paper.downloads.{name}.sha256")
 
 
-def tokenize(job: Job) -> None:
-    """Encode one c4 source's shards into `tokens/<source>/{train,val}.bin` + `meta.json`."""
-    from .c4 import tokenize as encode
-
-    root = Path(results_root(job.scale)) / PAPER
-    cfg = job.cfg
-    meta = encode(root / cfg["tokenizer"], [root / p for p in cfg["train"]], [root / p for p in cfg["validation"]],
-                  Path(job.outputs[0]).parent, threads=job.threads)
-    log.info("%s: %d train tokens (%d docs), %d validation tokens", job.label, meta["train"]["tokens"],
-             meta["train"]["docs"], meta["validation"]["tokens"])
-
-
 _KINDS = {"sweep": _sweep, "crossover": _crossover, "batch": _batch, "reg": _reg}
 
 
 def train(job: Job) -> None:
     """Run the job's units, sweeps first (later units may tune their LR on them)."""
-    from paperdag.training import choose_accelerator
-
     seed_everything(0, threads=job.threads)
-    accelerator = choose_accelerator(int(job.resources.get("gpu", 0) or 0) > 0, job.allow_cpu)
+    accelerator = job.accelerator()
     units = sorted(job.cfg["units"], key=lambda u: not u.startswith("sweep/"))
     for name in units:
         t0 = time.perf_counter()
@@ -157,18 +143,9 @@ def train(job: Job) -> None:
 
 def report(job: Job) -> None:
     """Tables, figures and claims.json from every run."""
+    # Imported here so that edits to claims or figures rerun the report, not the training.
     from paperdag.aggregate import report_paper
+    from paperdag.papers.scaling_wisdom.claims import claims
+    from paperdag.papers.scaling_wisdom.summary import summarize
 
-    from .claims import make_claims
-    from .summary import summarize
-
-    report_paper(paper=PAPER, scale=job.scale, metrics_files=[p for p in job.inputs if p.endswith("metrics.json")],
-                 claims=make_claims(job.cfg), claims_path=job.outputs[0],
-                 summarize=lambda runs, d: summarize(runs, d, job.cfg), paper_dir=Path(job.outputs[0]).parent)
-
-
-def __getattr__(name: str):
-    """`train/<job>` (the stage name the rules use for a job) resolves to `train`."""
-    if name.startswith("train/"):
-        return train
-    raise AttributeError(name)
+    report_paper(job, claims(job.cfg), summarize)

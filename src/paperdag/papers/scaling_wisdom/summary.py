@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from paperdag.figures import save_figure
+from paperdag.stage import Job
 from paperdag.tables import write_table
 
 from .analysis import crossover_curve, learnability_gate, optimum_from_runs, seed_mean_se
@@ -43,7 +44,8 @@ def _placeholder_figure(stem: Path, note: str) -> None:
     save_figure(fig, stem)
 
 
-def summarize(runs: pd.DataFrame, paper_dir: Path, cfg: dict[str, Any]) -> None:
+def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
+    cfg = job.cfg
     t, f = paper_dir / "tables", paper_dir / "figures"
     margin = cfg["claims"].get("gate_margin", 0.1)
 
