@@ -35,11 +35,14 @@ report: setup
 	$(SNAKEMAKE) --cores $(CORES) all $(RESULTS)/README.md --config scale=$(SCALE)
 	$(SNAKEMAKE) --cores 1 --config scale=$(SCALE) --report $(RESULTS)/report.html
 
+# Static checks, also run by `make test`: ruff (ruff.toml), snakefmt and Snakemake's own linter.
 lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/snakefmt --check Snakefile workflow
 	$(SNAKEMAKE) --lint
 
 dry-run: setup
 	$(SNAKEMAKE) -n --config scale=$(SCALE)
 
-test: setup
+test: setup lint
 	$(PY) -m pytest

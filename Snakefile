@@ -24,5 +24,6 @@ rule all:
     default_target: True
     input:
         scorecard=f"{RESULTS}/CLAIMS.md",
+        rubric=f"{RESULTS}/rubric.json",
         readme=f"{RESULTS}/README.md",
         numbers=f"{RESULTS}/numbers.tex",

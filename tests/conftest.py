@@ -80,6 +80,14 @@ def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
 
 
+@pytest.fixture
+def smoke_copy(smoke_project: Path, tmp_path: Path) -> Path:
+    """A private copy of the finished smoke project, safe to edit and rerun."""
+    root = tmp_path / "copy"
+    shutil.copytree(smoke_project, root, symlinks=True)
+    return root
+
+
 @pytest.fixture(scope="session")
 def smoke_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One copy of the project with the full smoke-scale DAG already run (shared, read-only use)."""

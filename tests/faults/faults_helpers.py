@@ -1,30 +1,12 @@
-"""Helpers of the fault tests: editable copies of the smoke-scale project, result hashes."""
+"""Helpers of the fault tests (their fixtures live in tests/conftest.py)."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-
-import pytest
-
-from conftest import edit_config, tree_hash  # noqa: E402,F401 (shared with the workflow tests)
-
 RUN = Path("results/smoke/monge_gap/runs/gaussian/d2")
-
-
-@pytest.fixture
-def smoke_copy(smoke_project: Path, tmp_path: Path) -> Path:
-    """A private copy of the finished smoke project, safe to edit and rerun."""
-    root = tmp_path / "copy"
-    shutil.copytree(smoke_project, root, symlinks=True)
-    return root
-
-
-
-
 
 
 def run_stage(root: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:

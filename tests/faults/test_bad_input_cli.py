@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from faults_helpers import smoke_copy, tree_hash  # noqa: F401 (fixture)
+from conftest import tree_hash
 
 _DELETE = object()
 ARCHIVE = "cs_ib.paper.data_sources.california.files.archive"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from paperdag.claims import scorecard_markdown
 from paperdag.io import write_json
+from paperdag.scorecard import scorecard_data, scorecard_markdown
 
 
 def claims_file(root: Path, paper: str, statuses: dict[str, str]) -> Path:
@@ -15,27 +15,30 @@ def claims_file(root: Path, paper: str, statuses: dict[str, str]) -> Path:
     return path
 
 
-def rows(md: str, paper: str) -> list[list[str]]:
-    return [[c.strip() for c in line.strip("|").split("|")] for line in md.splitlines() if line.startswith(f"| {paper} |")]
+def statuses(data: dict, paper: str) -> list[tuple[str, object, str]]:
+    return [(c["id"], c["measured"], c["status"]) for c in data["papers"][paper]["claims"]]
 
 
 def test_stale_claims_of_a_blocked_paper_become_not_evaluated(tmp_path):
     stale = claims_file(tmp_path, "alpha", {"a1": "pass", "a2": "fail"})  # from an earlier, different run
     fresh = claims_file(tmp_path, "beta", {"b1": "pass"})
-    md = scorecard_markdown([stale, fresh], blocked={"alpha": "report not run; unfinished jobs: alpha_train[m=x]"})
-    assert [(r[1], r[3], r[-1]) for r in rows(md, "alpha")] == [("a1", "", "not evaluated"), ("a2", "", "not evaluated")]
-    assert [(r[1], r[-1]) for r in rows(md, "beta")] == [("b1", "pass")]
-    assert "Partial scorecard" in md and "alpha_train[m=x]" in md
-    assert "Totals: 1 not evaluated" not in md and "2 not evaluated, 1 pass" in md
+    data = scorecard_data([stale, fresh], blocked={"alpha": "report not run; missing: alpha/runs/x"})
+    assert statuses(data, "alpha") == [("a1", None, "not evaluated"), ("a2", None, "not evaluated")]
+    assert statuses(data, "beta") == [("b1", 1.0, "pass")]
+    assert data["totals"] == {"not evaluated": 2, "pass": 1}
+    md = scorecard_markdown(data)
+    assert "Partial scorecard" in md and "alpha/runs/x" in md and "2 not evaluated, 1 pass" in md
 
 
 def test_blocked_paper_without_any_claims_file_gets_one_row(tmp_path):
     fresh = claims_file(tmp_path, "beta", {"b1": "pass"})
-    md = scorecard_markdown([tmp_path / "alpha" / "claims.json", fresh], blocked={"alpha": "report not run"})
-    assert [(r[1], r[-1]) for r in rows(md, "alpha")] == [("(all claims)", "not evaluated")]
+    data = scorecard_data([tmp_path / "alpha" / "claims.json", fresh], blocked={"alpha": "report not run"})
+    assert data["papers"]["alpha"]["claims"] == [] and data["totals"] == {"not evaluated": 1, "pass": 1}
+    assert "| alpha | (all claims) | report not run |" in scorecard_markdown(data)
 
 
 def test_complete_scorecard_is_unchanged_without_blocked_papers(tmp_path):
     fresh = claims_file(tmp_path, "beta", {"b1": "pass"})
-    md = scorecard_markdown([fresh])
-    assert "Partial" not in md and [(r[1], r[-1]) for r in rows(md, "beta")] == [("b1", "pass")]
+    data = scorecard_data([fresh])
+    assert not data["blocked"] and statuses(data, "beta") == [("b1", 1.0, "pass")]
+    assert "Partial" not in scorecard_markdown(data)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from paperdag.scorecard import scorecard_data, scorecard_markdown
 from paperdag.claims import (FAIL, NOT_EVALUATED, PASS, REPORT, Claim, MissingRuns, Outcome, evaluate_claims,
-                             failing_claims, scorecard_markdown, write_claims)
+                             failing_claims, write_claims)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +43,7 @@ def test_scorecard_and_verify(tmp_path):
     runs = pd.DataFrame({"method": ["a"], "a": [5.0]})
     path = tmp_path / "p" / "claims.json"
     write_claims(path, "p", "default", evaluate_claims(_claims(), runs, "default"))
-    text = scorecard_markdown([path])
+    text = scorecard_markdown(scorecard_data([path]))
     assert "| p | low | a is small | 5.0 | a ≤ 1 | default | **fail** |" in text
     assert failing_claims([path]) == ["p/low: measured 5.0, needs a ≤ 1"]
     proc = subprocess.run([sys.executable, str(ROOT / "workflow/scripts/verify.py"), str(path)], capture_output=True, text=True)

@@ -7,7 +7,8 @@
 #   write the scorecard anyway, every claim of a paper whose report could not run marked
 #   `not evaluated`, never passed.
 from paperdag import gpu
-from paperdag.claims import blocked_papers, write_scorecard
+from paperdag.claims import blocked_papers
+from paperdag.scorecard import write_scorecard
 from paperdag.resources import MemoryRefusal, available_mb, check_memory, estimate_mb
 
 ON_SLURM = CLUSTER.get("executor") == "slurm"  # set by profiles/slurm*/cluster.yaml
@@ -15,7 +16,10 @@ ON_SLURM = CLUSTER.get("executor") == "slurm"  # set by profiles/slurm*/cluster.
 
 def memory_estimates():
     """Per enabled paper: (peak MB of its largest job at this scale, where the number comes from)."""
-    return {p: estimate_mb(contract.paper_spec(p), paper_cfg(p), RESOURCES[SCALE]["mem_mb"]) for p in PAPERS}
+    return {
+        p: estimate_mb(contract.paper_spec(p), paper_cfg(p), RESOURCES[SCALE]["mem_mb"])
+        for p in PAPERS
+    }
 
 
 def preflight():
@@ -24,10 +28,17 @@ def preflight():
         parts = gpu.slurm_partitions()
         gpu.check_cluster_config(CLUSTER, parts)
         partition = gpu.target_partition(CLUSTER, parts)
-        available = None if parts is None or partition not in parts else parts[partition].gpus
+        available = (
+            None if parts is None or partition not in parts else parts[partition].gpus
+        )
     else:
         available = len(gpu.visible_devices())
-    refusal = gpu.gpu_shortfall(gpu_rules(), scale=SCALE, allow_cpu=bool(config.get("allow_cpu")), available=available)
+    refusal = gpu.gpu_shortfall(
+        gpu_rules(),
+        scale=SCALE,
+        allow_cpu=bool(config.get("allow_cpu")),
+        available=available,
+    )
     if refusal:
         raise ValueError(refusal)
     if not ON_SLURM:
@@ -50,9 +61,24 @@ onstart:
 
 onerror:
     try:  # never hide the jobs' own errors behind this one
-        blocked = blocked_papers({p: (f"{paper_dir(p)}/claims.json", expected_report_inputs(p)) for p in PAPERS})
+        blocked = blocked_papers(
+            {
+                p: (f"{paper_dir(p)}/claims.json", expected_report_inputs(p))
+                for p in PAPERS
+            }
+        )
         if blocked:
-            write_scorecard(Path(f"{RESULTS}/CLAIMS.md"), [Path(p) for p in all_claims()], blocked)
-            print(f"paperdag: wrote a partial {RESULTS}/CLAIMS.md; not evaluated: {', '.join(sorted(blocked))}", file=sys.stderr)
+            write_scorecard(
+                Path(f"{RESULTS}/CLAIMS.md"),
+                [Path(p) for p in all_claims()],
+                blocked,
+            )
+            print(
+                f"paperdag: wrote a partial {RESULTS}/CLAIMS.md; not evaluated: {', '.join(sorted(blocked))}",
+                file=sys.stderr,
+            )
     except Exception as err:
-        print(f"paperdag: could not write a partial scorecard: {err!r}", file=sys.stderr)
+        print(
+            f"paperdag: could not write a partial scorecard: {err!r}",
+            file=sys.stderr,
+        )

@@ -4,7 +4,11 @@
 
 def _tag(declared, split_value):
     """Log/benchmark file name of a job, from its wildcards (or its split entry)."""
-    return declared.tag.format(**contract.split_wildcards(declared, split_value)) if declared.split else declared.tag
+    return (
+        declared.tag.format(**contract.split_wildcards(declared, split_value))
+        if declared.split
+        else declared.tag
+    )
 
 
 for _paper in PAPERS:
@@ -21,23 +25,25 @@ for _paper in PAPERS:
                     unpack(stage_inputs(_paper, _stage.name, _fixed)),
                 output:
                     stage_outputs(_paper, _stage.name, _fixed),
+                log:
+                    _log,
+                benchmark:
+                    job_file(
+                        "benchmarks", _paper, _stage.name, _tag(_stage, _value), ".tsv"
+                    )
                 wildcard_constraints:
                     **_stage.constraints,
+                retries: _stage.retries
+                localrule: _stage.local
+                conda:
+                    CONDA_ENV
+                threads: (_stage.threads or heavy_threads) if _stage.heavy else 1
+                resources:
+                    **(heavy_resources(_stage) if _stage.heavy else {}),
                 params:
                     paper=_paper,
                     stage=_stage.name,
                     fixed=_fixed,
                     cfg=stage_params(_paper, _stage.name, _fixed),
-                log:
-                    _log,
-                benchmark:
-                    job_file("benchmarks", _paper, _stage.name, _tag(_stage, _value), ".tsv")
-                threads: (_stage.threads or heavy_threads) if _stage.heavy else 1
-                resources:
-                    **(heavy_resources(_stage) if _stage.heavy else {}),
-                retries: _stage.retries
-                localrule: _stage.local
-                conda:
-                    CONDA_ENV
                 script:
                     "../scripts/stage.py"

@@ -74,7 +74,9 @@ def stage_params(paper, stage, fixed):
     """Param function: only the settings this job depends on (so only it reruns when they change)."""
 
     def params(wildcards):
-        return contract.paper_spec(paper).job_config(paper_cfg(paper), stage, {**wildcards, **fixed})
+        return contract.paper_spec(paper).job_config(
+            paper_cfg(paper), stage, {**wildcards, **fixed}
+        )
 
     return params
 
@@ -85,7 +87,9 @@ def stage_inputs(paper, stage, fixed):
     def inputs(wildcards):
         spec = contract.paper_spec(paper)
         rel = spec.inputs(paper_cfg(paper), stage, {**wildcards, **fixed})
-        code = stage_sources(paper, stage)  # paperdag.registry: found statically, lazy imports included
+        code = stage_sources(
+            paper, stage
+        )  # paperdag.registry: found statically, lazy imports included
         return {
             "data": [f"{paper_dir(paper)}/{p}" for p in rel],
             "code": [os.path.relpath(p, workflow.basedir) for p in code],
@@ -102,18 +106,32 @@ def job_file(kind, paper, stage, tag, ext):
 
 def published(paper):
     """A paper's claims.json, Markdown tables (spec order: the first is the headline) and PNG figures."""
-    outs = contract.paper_spec(paper).outputs(paper_cfg(paper), contract.REPORT_STAGE, {})
+    outs = contract.paper_spec(paper).outputs(
+        paper_cfg(paper), contract.REPORT_STAGE, {}
+    )
     return {
         "paper": paper,
         "claims": f"{paper_dir(paper)}/claims.json",
-        "tables": [f"{paper_dir(paper)}/{o}" for o in outs if o.startswith("tables/") and o.endswith(".md")],
-        "figures": [f"{paper_dir(paper)}/{o}" for o in outs if o.startswith("figures/") and o.endswith(".png")],
+        "tables": [
+            f"{paper_dir(paper)}/{o}"
+            for o in outs
+            if o.startswith("tables/") and o.endswith(".md")
+        ],
+        "figures": [
+            f"{paper_dir(paper)}/{o}"
+            for o in outs
+            if o.startswith("figures/") and o.endswith(".png")
+        ],
     }
 
 
 def published_files(wildcards):
     """Every file the results front page is built from."""
-    return [f for p in map(published, PAPERS) for f in [p["claims"], *p["tables"], *p["figures"]]]
+    return [
+        f
+        for p in map(published, PAPERS)
+        for f in [p["claims"], *p["tables"], *p["figures"]]
+    ]
 
 
 def all_claims():

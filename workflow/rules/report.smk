@@ -11,7 +11,12 @@ rule scorecard:
     input:
         claims=all_claims(),
     output:
-        report(f"{RESULTS}/CLAIMS.md", caption="../report/scorecard.rst", category="Scorecard"),
+        scorecard=report(
+            f"{RESULTS}/CLAIMS.md",
+            caption="../report/scorecard.rst",
+            category="Scorecard",
+        ),
+        rubric=f"{RESULTS}/rubric.json",
     log:
         job_file("logs", "all", "scorecard", "", ".log"),
     conda:
@@ -26,12 +31,12 @@ rule results_readme:
     output:
         readme=f"{RESULTS}/README.md",
         numbers=f"{RESULTS}/numbers.tex",
-    params:
-        papers=[published(p) for p in PAPERS],
     log:
         job_file("logs", "all", "results_readme", "", ".log"),
     conda:
         CONDA_ENV
+    params:
+        papers=[published(p) for p in PAPERS],
     script:
         "../scripts/results_readme.py"
 

@@ -32,7 +32,9 @@ def heavy_runtime(wildcards, attempt):
 
 
 def _slurm_setting(key):
-    env = os.environ.get(f"PAPERDAG_SLURM_{key.upper()}") or os.environ.get(f"SBATCH_{key.upper()}")
+    env = os.environ.get(f"PAPERDAG_SLURM_{key.upper()}") or os.environ.get(
+        f"SBATCH_{key.upper()}"
+    )
     return CLUSTER.get(key) or env
 
 
@@ -51,7 +53,9 @@ def gpu_resources():
 def heavy_resources(declared):
     """The resources of a heavy stage's rule: memory and time (grown per retry), the cluster's
     partition and account where set, and GPUs where the stage declares them."""
-    cluster = {f"slurm_{k}": v for k in ("partition", "account") if (v := _slurm_setting(k))}
+    cluster = {
+        f"slurm_{k}": v for k in ("partition", "account") if (v := _slurm_setting(k))
+    }
     return {
         "mem_mb": heavy_mem_mb,
         "runtime": heavy_runtime,
