@@ -44,10 +44,50 @@ def test_scorecard_and_verify(tmp_path):
     path = tmp_path / "p" / "claims.json"
     write_claims(path, "p", "default", evaluate_claims(_claims(), runs, "default"))
     text = scorecard_markdown(scorecard_data([path]))
-    assert "| p | low | a is small | 5.0 | a ≤ 1 | default | **fail** |" in text
+    assert "| p | low | result | a is small | 5.0 | a ≤ 1 | **fail** |  | none declared |" in text
     assert failing_claims([path]) == ["p/low: measured 5.0, needs a ≤ 1"]
     proc = subprocess.run([sys.executable, str(ROOT / "workflow/scripts/verify.py"), str(path)], capture_output=True, text=True)
     assert proc.returncode == 1 and "FAILED p/low" in proc.stderr
     write_claims(path, "p", "default", evaluate_claims(_claims()[1:], runs, "default"))
     proc = subprocess.run([sys.executable, str(ROOT / "workflow/scripts/verify.py"), str(path)], capture_output=True, text=True)
     assert proc.returncode == 0
+
+
+def _small(runs: pd.DataFrame) -> Outcome:
+    value = float(runs["a"].max())
+    return Outcome(value, value <= 1)
+
+
+def test_gate_failure_makes_a_claim_inconclusive_never_pass_or_fail():
+    from paperdag.claims import INCONCLUSIVE, Gate
+
+    converged = Gate("converged", "change ≤ 1%", lambda r: Outcome(float(r["change"].max()), bool(r["change"].max() <= 0.01)))
+    claim = Claim("low", "a is small", "a ≤ 1", _small, gates=(converged,))
+    still_learning = pd.DataFrame({"a": [0.5], "change": [0.2]})
+    result = evaluate_claims([claim], still_learning, "default")[0]
+    assert result.status == INCONCLUSIVE and "converged" in result.detail and "says pass" in result.detail
+    assert result.gates == [{"id": "converged", "value": 0.2, "threshold": "change ≤ 1%", "status": FAIL, "detail": ""}]
+    assert evaluate_claims([claim], pd.DataFrame({"a": [0.5], "change": [0.0]}), "default")[0].status == PASS
+
+
+def test_a_check_its_negative_control_passes_is_defective():
+    from paperdag.claims import CAUGHT, DEFECTIVE, MISSED, Control
+
+    runs = pd.DataFrame({"a": [0.5]})
+    caught = Claim("low", "a is small", "a ≤ 1", _small, control=Control("a doubled and more", lambda r: r.assign(a=5.0)))
+    result = evaluate_claims([caught], runs, "default")[0]
+    assert result.status == PASS and result.negative_control["status"] == CAUGHT
+    missed = Claim("low", "a is small", "a ≤ 1", _small, control=Control("a barely changed", lambda r: r.assign(a=0.6)))
+    result = evaluate_claims([missed], runs, "default")[0]
+    assert result.status == DEFECTIVE and result.negative_control == {
+        "description": "a barely changed", "value": 0.6, "status": MISSED, "detail": ""}
+
+
+def test_replication_score_weighs_result_claims_only():
+    from paperdag.claims import replication_score
+
+    claims = [{"kind": "result", "weight": 2.0, "status": "pass"}, {"kind": "result", "weight": 1.0, "status": "fail"},
+              {"kind": "guard", "weight": 1.0, "status": "fail"}, {"kind": "report", "status": "report"},
+              {"kind": "result", "weight": 5.0, "status": "not evaluated", "applies": False}]
+    assert replication_score(claims) == 2 / 3
+    assert replication_score([{"kind": "guard", "status": "pass"}]) is None
