@@ -14,7 +14,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-CLAIM_STATUSES = {"pass", "fail", "not evaluated", "report"}  # the statuses paperdag.claims writes
+CLAIM_STATUSES = {"pass", "fail", "inconclusive", "defective", "not evaluated", "report"}  # paperdag.claims
 
 
 def smoke_claims(root: Path, paper: str) -> dict[str, dict[str, Any]]:

@@ -104,6 +104,13 @@ def rule_name(paper: str, declared: Stage, split_value: str = "") -> str:
     return "_".join(p for p in (paper, declared.name, split_value) if p)
 
 
+def job_tag(declared: Stage, split_value: str = "") -> str:
+    """How a job's logs and benchmarks are named: its tag, a split stage's entry filled in."""
+    if not declared.split:
+        return declared.tag
+    return declared.tag.replace("{%s}" % declared.split_wildcard, split_value)
+
+
 def split_wildcards(declared: Stage, split_value: str) -> dict[str, str]:
     """The fixed wildcard a split stage's rule carries (none for ordinary stages)."""
     return {declared.split_wildcard: split_value} if declared.split else {}

@@ -35,14 +35,17 @@ class BatchedLinear(nn.Module):
 
 
 class BatchedMLP(nn.Module):
-    """n_models MLPs with the same sizes; `residual=True` adds the input to the output (d_in == d_out)."""
+    """n_models MLPs with the same sizes; `residual` (one flag, or one per model) adds the input
+    to the output (d_in == d_out), so plain and residual maps can share one batch."""
 
     def __init__(self, seeds: Sequence[int], sizes: Sequence[int], activation: Callable[[torch.Tensor], torch.Tensor] = torch.relu,
-                 residual: bool = False) -> None:
+                 residual: bool | Sequence[bool] = False) -> None:
         super().__init__()
         self.layers = nn.ModuleList(BatchedLinear(seeds, a, b, layer=i) for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])))
         self.activation = activation
-        self.residual = residual
+        flags = [bool(residual)] * len(seeds) if isinstance(residual, bool) else [bool(r) for r in residual]
+        self.residual = any(flags)
+        self.register_buffer("residual_mask", torch.tensor(flags, dtype=torch.float32).view(-1, 1, 1), persistent=False)
 
     @property
     def n_models(self) -> int:
@@ -54,4 +57,4 @@ class BatchedMLP(nn.Module):
             h = layer(h)
             if i < len(self.layers) - 1:
                 h = self.activation(h)
-        return x + h if self.residual else h
+        return x * self.residual_mask + h if self.residual else h

@@ -78,14 +78,39 @@ class _StepIndex(torch.utils.data.Dataset):
         return i
 
 
-def _make_module(task: nn.Module, label: str, run_labels: Sequence[str], log_every: int):
+class History(list):
+    """The logged (step, per-model training losses) of a run, and in `.validation` the logged
+    (step, per-model validation metric) of a task that defines `validation_metric()`: the
+    training curves a report draws and a convergence gate reads."""
+
+    def __init__(self, losses=(), validation=()) -> None:
+        super().__init__(losses)
+        self.validation: list[tuple[int, list[float]]] = list(validation)
+
+    def curve(self, k: int) -> dict[str, list[float]]:
+        """Model k's curves, as stored in its metrics.json (`paperdag.curves`)."""
+        return {"step": [s for s, _ in self], "train_loss": [v[k] for _, v in self],
+                "val_step": [s for s, _ in self.validation], "val": [v[k] for _, v in self.validation]}
+
+
+def cosine_schedule(optimizer: torch.optim.Optimizer, steps: int, floor: float = 0.0) -> torch.optim.lr_scheduler.LambdaLR:
+    """Cosine decay of every group's learning rate from its peak to `floor` × peak over `steps`."""
+    import math
+
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+
+
+def _make_module(task: nn.Module, label: str, run_labels: Sequence[str], log_every: int, steps: int):
     L = _lightning()
+    validate = getattr(task, "validation_metric", None)
 
     class LitTask(L.LightningModule):
         def __init__(self) -> None:
             super().__init__()
             self.task = task
             self.loss_history: list[tuple[int, list[float]]] = []
+            self.val_history: list[tuple[int, list[float]]] = []
 
         def training_step(self, batch, batch_idx):
             step = int(self.global_step)
@@ -94,10 +119,13 @@ def _make_module(task: nn.Module, label: str, run_labels: Sequence[str], log_eve
             if not bool(finite.all()):
                 bad = [f"{run_labels[i]} (loss {losses[i].item()})" for i in range(len(losses)) if not finite[i]]
                 raise DivergenceError(f"{label}: loss became non-finite at step {step} for: {', '.join(bad)}")
-            if step % log_every == 0:
+            if step % log_every == 0 or step == steps - 1:
                 values = [round(v, 6) for v in losses.detach().cpu().tolist()]
                 self.loss_history.append((step, values))
                 log.info("%s step %d losses %s", label, step, values)
+                if validate is not None:
+                    with torch.no_grad():
+                        self.val_history.append((step, [round(float(v), 6) for v in validate()]))
             return losses.sum()
 
         def on_train_batch_end(self, outputs, batch, batch_idx):
@@ -106,13 +134,20 @@ def _make_module(task: nn.Module, label: str, run_labels: Sequence[str], log_eve
                 after_step()
 
         def configure_optimizers(self):
-            return self.task.configure_optimizer()
+            """The task's optimizer, or (optimizer, scheduler) stepped once per optimiser step."""
+            out = self.task.configure_optimizer()
+            if isinstance(out, tuple):
+                optimizer, scheduler = out
+                return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+            return out
 
         def on_save_checkpoint(self, checkpoint):  # a resumed run reports the whole history
             checkpoint["paperdag_loss_history"] = [[s, list(v)] for s, v in self.loss_history]
+            checkpoint["paperdag_val_history"] = [[s, list(v)] for s, v in self.val_history]
 
         def on_load_checkpoint(self, checkpoint):
             self.loss_history = [(int(s), list(v)) for s, v in checkpoint.get("paperdag_loss_history", [])]
+            self.val_history = [(int(s), list(v)) for s, v in checkpoint.get("paperdag_val_history", [])]
 
     return LitTask()
 
@@ -140,13 +175,14 @@ def fit(
     checkpoint_every: int = 250,
     accelerator: str = "cpu",
     log_every: int = 100,
-) -> list[tuple[int, list[float]]]:
+) -> History:
     """Train `task` for `steps` optimiser steps; resume from `checkpoint_dir/last.ckpt` if present.
 
-    Returns the logged (step, per-model losses) history of this process.
+    Returns the logged history (losses every `log_every` steps and at the last step; the
+    validation metric too where the task defines one), whole even after a resume.
     """
     L = _lightning()
-    module = _make_module(task, label, run_labels, log_every)
+    module = _make_module(task, label, run_labels, log_every, steps)
     callbacks = []
     resume = None
     if checkpoint_dir is not None:
@@ -172,4 +208,4 @@ def fit(
     if trainer.global_step < steps:  # Lightning returns normally after SIGTERM: never treat that as done
         raise TrainingInterrupted(f"{label}: training stopped at step {trainer.global_step} of {steps}")
     task.to("cpu")
-    return module.loss_history
+    return History(module.loss_history, module.val_history)

@@ -27,7 +27,7 @@ def test_same_job_twice_gives_byte_identical_metrics(smoke_project, smoke_copy):
     """The Snakemake run of the fixture and a second run by hand write the same bytes."""
     for name in ("metrics.json", "provenance.json", "model.pt"):
         (smoke_copy / MLP / name).unlink()
-    run_stage(smoke_copy, "monge_gap", "train", "benchmark=gaussian", "method=mlp", "--scale", "smoke")
+    run_stage(smoke_copy, "monge_gap", "train", "benchmark=gaussian", "job=maps", "--scale", "smoke")
     first, second = smoke_project / MLP, smoke_copy / MLP
     assert (second / "metrics.json").read_bytes() == (first / "metrics.json").read_bytes()
     weights = [torch.load(d / "model.pt", weights_only=True) for d in (first, second)]
@@ -52,7 +52,7 @@ def _wait_for(path_glob: str, root: Path, proc: subprocess.Popen, timeout: float
 
 def test_sigkill_then_rerun_incomplete_resumes_to_identical_metrics(smoke_copy):
     root, steps, every = smoke_copy, 600, 20
-    edit_config(root, lambda c: c["monge_gap"]["smoke"]["methods"]["mlp"].update(steps=steps))
+    edit_config(root, lambda c: c["monge_gap"]["smoke"]["training"].update(steps=steps))  # the maps job
     target = str(MLP / "metrics.json")
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     started = time.time()
@@ -60,7 +60,7 @@ def test_sigkill_then_rerun_incomplete_resumes_to_identical_metrics(smoke_copy):
                             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
-        ckpt = _wait_for("results/smoke/.ckpt/monge_gap/train/*method=mlp/*/d2/last.ckpt", root, proc, 300)
+        ckpt = _wait_for("results/smoke/.ckpt/monge_gap/train/*job=maps/*/d2/last.ckpt", root, proc, 300)
         time.sleep(random.uniform(0.0, 1.0))  # a random point after the first checkpoint
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # Snakemake and its job, as when a node is lost
@@ -74,28 +74,32 @@ def test_sigkill_then_rerun_incomplete_resumes_to_identical_metrics(smoke_copy):
 
     snakemake(root, "--unlock", "--config", "scale=smoke")
     snakemake(root, "--rerun-incomplete", target, "--config", "scale=smoke")
-    log = (root / "results/smoke/logs/monge_gap/train/gaussian/mlp.log").read_text()
+    log = (root / "results/smoke/logs/monge_gap/train/gaussian/maps.log").read_text()
     assert f"resuming from {ckpt.relative_to(root)}" in log
     assert not ckpt.parent.exists()  # checkpoints are removed once the job has finished
     resumed = (root / target).read_bytes()
 
     for name in ("metrics.json", "provenance.json", "model.pt"):  # now the uninterrupted run
         (root / MLP / name).unlink()
-    run_stage(root, "monge_gap", "train", "benchmark=gaussian", "method=mlp", "--scale", "smoke")
+    run_stage(root, "monge_gap", "train", "benchmark=gaussian", "job=maps", "--scale", "smoke")
     assert (root / target).read_bytes() == resumed
     assert json.loads(resumed)["train_steps"] == steps
 
 
 def test_divergence_with_keep_going_finishes_the_rest_and_marks_claims_not_evaluated(smoke_copy):
     root = smoke_copy
-    edit_config(root, lambda c: c["monge_gap"]["smoke"]["methods"].update(
-        mlp_bad={"kind": "mlp", "hidden": [8], "monge_gap": 1.0e300, "mg_eps_scale": 0.01}))  # λ overflows: an infinite loss
+    def add_bad_method(c: dict) -> None:
+        c["monge_gap"]["smoke"]["methods"]["mlp_bad"] = {"kind": "mlp", "hidden": [8], "monge_gap": 1.0e300,
+                                                        "mg_eps_scale": 0.01}  # λ overflows: an infinite loss
+        c["monge_gap"]["smoke"]["jobs"] = {"bad": ["mlp_bad"]}
+
+    edit_config(root, add_bad_method)
     other = root / "results/smoke/cs_ib/claims.json"
     other.unlink()  # an independent job that must still run
     proc = snakemake(root, "--keep-going", "--config", "scale=smoke", check=False)
     assert proc.returncode != 0
 
-    log = (root / "results/smoke/logs/monge_gap/train/gaussian/mlp_bad.log").read_text()
+    log = (root / "results/smoke/logs/monge_gap/train/gaussian/bad.log").read_text()
     assert "DivergenceError" in log
     for part in ("monge_gap", "method=mlp_bad", "seed=0", "at step 0"):
         assert part in log, part

@@ -90,7 +90,9 @@ def test_l2_uvp_closed_form():
 
 @pytest.mark.parametrize("name", ["gaussian", "brenier"])
 def test_benchmark_true_map_is_optimal(name):
-    problem = make_problem(name, 3)
+    settings = {"gaussian": {"eig_min": 0.25, "eig_max": 4.0},
+                "brenier": {"n_components": 3, "n_ridges": 8, "ridge_scale": 1.0}}[name]
+    problem = make_problem(name, 3, settings)
     x = problem.sample_source(200, torch.Generator().manual_seed(7)).double()
     assert exact_monge_gap(x, problem.true_map(x.float()).double()) == pytest.approx(0.0, abs=1e-6)
     assert exact_monge_gap(x, -problem.true_map(x.float()).double()) > 0.1

@@ -20,8 +20,8 @@ def test_settings_override_builds_nested_block_with_yaml_values() -> None:
 
 
 def test_job_from_spec_applies_override_and_gpu() -> None:
-    plain = job_from_spec("monge_gap", "train", "smoke", {"benchmark": "gaussian", "method": "mlp"}, CONFIG)
-    changed = job_from_spec("monge_gap", "train", "smoke", {"benchmark": "gaussian", "method": "mlp"}, CONFIG,
+    plain = job_from_spec("monge_gap", "train", "smoke", {"benchmark": "gaussian", "job": "maps"}, CONFIG)
+    changed = job_from_spec("monge_gap", "train", "smoke", {"benchmark": "gaussian", "job": "maps"}, CONFIG,
                             settings=["training.steps=7"], gpus=1)
     assert changed.cfg["training"]["steps"] == 7 != plain.cfg["training"]["steps"]
     assert changed.config_hash != plain.config_hash  # provenance tells the two apart
@@ -30,7 +30,7 @@ def test_job_from_spec_applies_override_and_gpu() -> None:
 
 def test_override_is_validated_like_config_yaml() -> None:
     with pytest.raises(ConfigError, match="monge_gap.smoke.training.steps"):
-        job_from_spec("monge_gap", "train", "smoke", {"benchmark": "gaussian", "method": "mlp"}, CONFIG,
+        job_from_spec("monge_gap", "train", "smoke", {"benchmark": "gaussian", "job": "maps"}, CONFIG,
                       settings=["training.steps=-3"])
 
 

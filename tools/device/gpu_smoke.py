@@ -33,8 +33,8 @@ STAGE = [sys.executable, str(ROOT / "workflow" / "scripts" / "stage.py")]
 # (name, paper, stage, scale, wildcards, settings); paper-scale LM sweeps read the synthetic
 # `hier` source (C4 needs its download and tokenisation, which a bare GPU machine cannot do)
 CORRECTNESS = [
-    ("mg_smoke_mlp_mg", "monge_gap", "train", "smoke", ["benchmark=gaussian", "method=mlp_mg"], []),
-    ("mg_smoke_icnn", "monge_gap", "train", "smoke", ["benchmark=gaussian", "method=icnn"], []),
+    ("mg_smoke_maps", "monge_gap", "train", "smoke", ["benchmark=gaussian", "job=maps"], []),
+    ("mg_smoke_icnn", "monge_gap", "train", "smoke", ["benchmark=gaussian", "job=icnn"], []),
     ("fd_smoke_toy", "f_distill", "toy", "smoke", ["init=normal"], []),
     ("gf_smoke_cons", "gauge_freedom", "train", "smoke", ["manifold=sphere", "kind=conservative"], []),
     ("sw_smoke_all", "scaling_wisdom", "train", "smoke", ["job=all"], []),
@@ -51,7 +51,7 @@ PAPER = [
       "train.tokens=819200", "n_eval_seqs=32"]),
     ("gf_paper_sphere10", "gauge_freedom", "train", "paper", ["manifold=sphere10", "kind=conservative"],
      ["training.steps=300", "training.checkpoint_every=1000"]),
-    ("mg_paper_mlp_mg", "monge_gap", "train", "paper", ["benchmark=gaussian", "method=mlp_mg"],
+    ("mg_paper_maps", "monge_gap", "train", "paper", ["benchmark=gaussian", "job=maps"],
      ["training.steps=200"]),
     ("fd_paper_toy", "f_distill", "toy", "paper", ["init=normal"], ["toy.student_steps=300", "toy.eval_steps=[0,250]"]),
     # CIFAR-10 is not downloadable there: a random stand-in of the real size (`fake_cifar`), 1 epoch each

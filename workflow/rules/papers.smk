@@ -2,21 +2,12 @@
 # paperdag.contract). Rule `<paper>_<stage>` runs `paperdag.papers.<paper>.<module>.<stage>`.
 
 
-def _tag(declared, split_value):
-    """Log/benchmark file name of a job, from its wildcards (or its split entry)."""
-    return (
-        declared.tag.format(**contract.split_wildcards(declared, split_value))
-        if declared.split
-        else declared.tag
-    )
-
-
 for _paper in PAPERS:
     for _stage in contract.stages(_paper, paper_cfg(_paper)):
         for _value in _stage.split_values(paper_cfg(_paper)):
             _fixed = contract.split_wildcards(_stage, _value)
             _name = contract.rule_name(_paper, _stage, _value)
-            _log = job_file("logs", _paper, _stage.name, _tag(_stage, _value), ".log")
+            _log = job_file("logs", _paper, _stage.name, contract.job_tag(_stage, _value), ".log")
 
             rule:
                 name:
@@ -29,7 +20,7 @@ for _paper in PAPERS:
                     _log,
                 benchmark:
                     job_file(
-                        "benchmarks", _paper, _stage.name, _tag(_stage, _value), ".tsv"
+                        "benchmarks", _paper, _stage.name, contract.job_tag(_stage, _value), ".tsv"
                     )
                 wildcard_constraints:
                     **_stage.constraints,

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import torch
 
-from paperdag.metrics import l2_uvp, sinkhorn_divergence
+from paperdag.metrics import frechet_distance_from_stats, l2_uvp, sinkhorn_divergence
 from paperdag.papers.monge_gap.benchmarks import Problem
 from paperdag.papers.monge_gap.ot import displacement_cost, exact_monge_gap
 
@@ -27,8 +28,37 @@ def sinkhorn_floor(problem: Problem, seed: int, n: int, blur: float) -> float:
     return float(sinkhorn_divergence(ya, yb, blur=blur, scaling=EVAL_SCALING))
 
 
+def bures(a: torch.Tensor, b: torch.Tensor) -> float:
+    """W2² between the Gaussians with the samples' means and covariances (the Bures–Wasserstein
+    distance): unlike a minibatch Sinkhorn divergence, shrinking a map's output cannot lower it."""
+    sa, sb = a.double().numpy(), b.double().numpy()
+    return frechet_distance_from_stats(sa.mean(0), np.cov(sa, rowvar=False), sb.mean(0), np.cov(sb, rowvar=False))
+
+
+def variance_ratio(mapped: torch.Tensor, target: torch.Tensor) -> float:
+    """tr Cov(T#μ̂) / tr Cov(ν̂): 1 for a map that carries ν's spread, < 1 for a shrinking one."""
+    return float(mapped.var(0, unbiased=False).sum() / target.var(0, unbiased=False).sum())
+
+
+def shrunk(mapped: torch.Tensor, factor: float) -> torch.Tensor:
+    """The map's output pulled towards its mean: the failure a fit measure must catch."""
+    mean = mapped.mean(0, keepdim=True)
+    return mean + factor * (mapped - mean)
+
+
+def fit_metrics(x: torch.Tensor, mapped: torch.Tensor, problem: Problem, seed: int, shrink: float) -> dict[str, float]:
+    """Bures W2² to ν and its ν-vs-ν floor (same sample size), the variance ratio, and both for
+    the map's output shrunk by `shrink` (the fit claims' negative control)."""
+    ya = problem.sample_target(len(x), torch.Generator().manual_seed(EVAL_SEED + 10 * seed + 4))
+    yb = problem.sample_target(len(x), torch.Generator().manual_seed(EVAL_SEED + 10 * seed + 5))
+    small = shrunk(mapped, shrink)
+    return {"bures": bures(mapped, ya), "bures_floor": bures(yb, ya), "var_ratio": variance_ratio(mapped, ya),
+            "bures_shrunk": bures(small, ya), "var_ratio_shrunk": variance_ratio(small, ya)}
+
+
 def evaluate_map(problem: Problem, apply: Callable[[torch.Tensor], torch.Tensor], seed: int, cfg: dict) -> dict[str, float]:
-    """L2-UVP, cosine, Sinkhorn divergence to ν (and its floor), exact Monge gap."""
+    """L2-UVP, cosine, Sinkhorn divergence to ν (and its floor), Bures W2² (and its floor), the
+    variance ratio, exact Monge gap."""
     x = problem.sample_source(cfg["n_eval"], torch.Generator().manual_seed(EVAL_SEED))
     true_mapped = problem.true_map(x)
     mapped = apply(x).detach()
@@ -47,4 +77,5 @@ def evaluate_map(problem: Problem, apply: Callable[[torch.Tensor], torch.Tensor]
         "exact_mg": gap,
         "displacement_cost": disp,
         "exact_mg_rel": gap / disp if disp > 0 else float("nan"),
+        **fit_metrics(x, mapped, problem, seed, cfg["shrink_control"]),
     }
