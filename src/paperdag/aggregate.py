@@ -1,8 +1,9 @@
 """The shared report step of every paper: runs → tables, figures, claims.json."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 

@@ -6,13 +6,14 @@ returns an `Outcome`. Nothing here knows any number in advance.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
-from paperdag.io import read_json, write_json, write_text
+from paperdag.io import read_json, write_json
 
 PASS, FAIL, NOT_EVALUATED, REPORT = "pass", "fail", "not evaluated", "report"
 INCONCLUSIVE, DEFECTIVE = "inconclusive", "defective"  # a gate failed; the negative control was missed

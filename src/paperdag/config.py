@@ -9,8 +9,9 @@ Errors name the key and what is allowed, and are raised before any job runs.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 

@@ -12,9 +12,10 @@ This module is light (no torch, no pandas): the workflow imports it to build the
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 REPORT_STAGE = "report"
 
@@ -108,7 +109,7 @@ def job_tag(declared: Stage, split_value: str = "") -> str:
     """How a job's logs and benchmarks are named: its tag, a split stage's entry filled in."""
     if not declared.split:
         return declared.tag
-    return declared.tag.replace("{%s}" % declared.split_wildcard, split_value)
+    return declared.tag.replace("{" + declared.split_wildcard + "}", split_value)
 
 
 def split_wildcards(declared: Stage, split_value: str) -> dict[str, str]:

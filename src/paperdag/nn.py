@@ -8,7 +8,7 @@ other models share the batch.
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -25,8 +25,10 @@ class BatchedLinear(nn.Module):
     def __init__(self, seeds: Sequence[int], d_in: int, d_out: int, bias: bool = True, layer: int = 0) -> None:
         super().__init__()
         bound = 1.0 / math.sqrt(d_in)
-        self.weight = nn.Parameter(torch.stack([_init_uniform((d_in, d_out), bound, s * 7_919 + layer * 2 + 1) for s in seeds]))
-        self.bias = nn.Parameter(torch.stack([_init_uniform((1, d_out), bound, s * 7_919 + layer * 2 + 2) for s in seeds])) if bias else None
+        weights = [_init_uniform((d_in, d_out), bound, s * 7_919 + layer * 2 + 1) for s in seeds]
+        biases = [_init_uniform((1, d_out), bound, s * 7_919 + layer * 2 + 2) for s in seeds]
+        self.weight = nn.Parameter(torch.stack(weights))
+        self.bias = nn.Parameter(torch.stack(biases)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.bias is None:
@@ -38,7 +40,8 @@ class BatchedMLP(nn.Module):
     """n_models MLPs with the same sizes; `residual` (one flag, or one per model) adds the input
     to the output (d_in == d_out), so plain and residual maps can share one batch."""
 
-    def __init__(self, seeds: Sequence[int], sizes: Sequence[int], activation: Callable[[torch.Tensor], torch.Tensor] = torch.relu,
+    def __init__(self, seeds: Sequence[int], sizes: Sequence[int],
+                 activation: Callable[[torch.Tensor], torch.Tensor] = torch.relu,
                  residual: bool | Sequence[bool] = False) -> None:
         super().__init__()
         self.layers = nn.ModuleList(BatchedLinear(seeds, a, b, layer=i) for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])))

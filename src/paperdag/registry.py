@@ -7,7 +7,7 @@ imports statically (cheap, no torch import at DAG-build time).
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from paperdag.contract import module_name, stage
@@ -77,7 +77,7 @@ def _closure(seen: dict[str, Path], todo: list[str]) -> None:
         todo.extend(_imports(path, name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def library_sources(*modules: str) -> tuple[str, ...]:
     """All paperdag source files that `modules` import, transitively (sorted paths).
 
@@ -89,7 +89,7 @@ def library_sources(*modules: str) -> tuple[str, ...]:
     return tuple(sorted({str(p) for p in seen.values()}))
 
 
-@lru_cache(maxsize=None)
+@cache
 def stage_sources(paper: str, name: str) -> tuple[str, ...]:
     """The library files one stage of a paper can execute (sorted paths).
 

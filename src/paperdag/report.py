@@ -11,9 +11,10 @@ from __future__ import annotations
 import importlib
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from paperdag.claims import FAIL, NOT_EVALUATED, PASS, REPORT
 from paperdag.io import read_json, write_text

@@ -13,9 +13,10 @@ of a machine that a run may use).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Mapping
+from typing import Any
 
 ENV_OVERRIDE = "PAPERDAG_MEMORY_MB"
 

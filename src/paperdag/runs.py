@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
 from paperdag.io import read_json, write_json
 from paperdag.provenance import provenance_record
-
 
 SETTINGS = "settings"
 

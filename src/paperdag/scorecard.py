@@ -6,8 +6,9 @@ older claims.json of it says.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from paperdag.claims import DEFECTIVE, FAIL, INCONCLUSIVE, NOT_EVALUATED, replication_score
 from paperdag.io import read_json, write_json, write_text

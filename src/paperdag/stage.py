@@ -17,9 +17,10 @@ import logging
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from paperdag.config import config_hash, load_config, resolve_paper
 from paperdag.contract import paper_spec, stage_function

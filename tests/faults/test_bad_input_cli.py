@@ -15,9 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from conftest import ROOT
-from conftest import tree_hash
+from conftest import ROOT, tree_hash
 
 _DELETE = object()
 ARCHIVE = "cs_ib.paper.data_sources.california.files.archive"

@@ -11,14 +11,13 @@ import http.server
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from paperdag import data
 from paperdag.data import DownloadError, download
-
 
 PAYLOAD = bytes(range(256)) * 64  # 16 KiB
 SHA = hashlib.sha256(PAYLOAD).hexdigest()

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from conftest import snakemake
-from conftest import edit_config
+from conftest import edit_config, snakemake
 from faults_helpers import RUN, run_stage
 
 pytestmark = pytest.mark.workflow

@@ -21,7 +21,6 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-
 from conftest import ROOT, copy_project
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
@@ -129,8 +128,8 @@ def slurm_run(tmp_path_factory, request):
                 return
 
     args = ["--workflow-profile", "profiles/slurm", "--slurm-init-seconds-before-status-checks", "5",
-            "--seconds-between-status-checks", "5", "--configfile", "config.yaml", "profiles/slurm/cluster.yaml", "slurm_test.yaml",
-            "--config", "scale=smoke", f"papers={json.dumps(papers)}"]
+            "--seconds-between-status-checks", "5", "--configfile", "config.yaml", "profiles/slurm/cluster.yaml",
+            "slurm_test.yaml", "--config", "scale=smoke", f"papers={json.dumps(papers)}"]
     start = time.monotonic()
     rc, out = run_snakemake(root, args, env, root / "snakemake.out", timeout=900, on_poll=cancel_one_training_job)
     return SimpleNamespace(root=root, reference=reference, papers=papers, rc=rc, out=out, model=model,
@@ -153,7 +152,7 @@ def test_every_heavy_job_was_a_completed_slurm_job(slurm_run):
     planned = job_stats(slurm_run.out)
     on_slurm = {re.search(r"/rule_(\w+?)(/|$)", d).group(1) for _, d in submitted}
     heavy = {rule: n for rule, n in planned.items() if rule in on_slurm}
-    assert {"monge_gap_train", "monge_gap_maps2d"} <= on_slurm
+    assert {"monge_gap_train_maps", "monge_gap_maps2d"} <= on_slurm
     # Light rules (reports, scorecard) ran on this machine, as localrules.
     local = set(re.findall(r"^localrule (\w+):$", slurm_run.out, re.M))
     assert set(planned) - on_slurm <= local and not any(r.endswith("_report") for r in on_slurm), on_slurm
@@ -235,8 +234,9 @@ def test_gres_profile_requests_gpus_as_gres(tmp_path):
     record = recording_sbatch(root / ".testbin", fail=True)
     env = {**os.environ, "PATH": f"{root / '.testbin'}:{os.environ['PATH']}"}
     target = "results/smoke/monge_gap/runs/gaussian/d2/linear/seed0/metrics.json"
-    rc, out = run_snakemake(root, [target, "--workflow-profile", "profiles/slurm-gres", "--configfile", "config.yaml",
-                                   "profiles/slurm-gres/cluster.yaml", "gres.yaml", "--config", "scale=smoke", 'papers=["monge_gap"]'], env, root / "out.log", 300)
+    args = [target, "--workflow-profile", "profiles/slurm-gres", "--configfile", "config.yaml",
+            "profiles/slurm-gres/cluster.yaml", "gres.yaml", "--config", "scale=smoke", 'papers=["monge_gap"]']
+    rc, out = run_snakemake(root, args, env, root / "out.log", 300)
     assert rc != 0  # the recording sbatch refuses
     lines = [line for line in record.read_text().splitlines() if "--parsable" in line]
     assert lines, out[-3000:]
@@ -254,8 +254,9 @@ def test_unknown_partition_or_gpu_model_refused_before_submitting(tmp_path, clus
     (root / "bad.yaml").write_text(yaml.safe_dump({"cluster": cluster}))
     record = recording_sbatch(root / ".testbin", fail=True)
     env = {**os.environ, "PATH": f"{root / '.testbin'}:{os.environ['PATH']}"}
-    rc, out = run_snakemake(root, ["--workflow-profile", "profiles/slurm", "--configfile", "config.yaml", "profiles/slurm/cluster.yaml", "bad.yaml",
-                                   "--config", "scale=smoke", 'papers=["monge_gap"]'], env, root / "out.log", 120)
+    args = ["--workflow-profile", "profiles/slurm", "--configfile", "config.yaml", "profiles/slurm/cluster.yaml", "bad.yaml",
+            "--config", "scale=smoke", 'papers=["monge_gap"]']
+    rc, out = run_snakemake(root, args, env, root / "out.log", 120)
     assert rc != 0 and message in out, out[-3000:]
     assert out.count("config error") == 1
     assert not record.exists() and not (root / "results").exists()

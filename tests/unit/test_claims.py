@@ -7,9 +7,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from paperdag.claims import (
+    FAIL,
+    NOT_EVALUATED,
+    PASS,
+    REPORT,
+    Claim,
+    MissingRuns,
+    Outcome,
+    evaluate_claims,
+    failing_claims,
+    write_claims,
+)
 from paperdag.scorecard import scorecard_data, scorecard_markdown
-from paperdag.claims import (FAIL, NOT_EVALUATED, PASS, REPORT, Claim, MissingRuns, Outcome, evaluate_claims,
-                             failing_claims, write_claims)
 
 ROOT = Path(__file__).resolve().parents[2]
 

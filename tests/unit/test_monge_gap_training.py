@@ -37,6 +37,6 @@ def test_mlp_with_monge_gap_trains_and_beats_plain_mlp_at_d2():
                    mg_eps_scales=[0.01, 0.01], costs=["sqeuclidean"] * 2, training=training, steps=300)
     history = fit(task, steps=300, label="test mlp", run_labels=["mlp", "mlp_mg"], log_every=50)
     first, last = history[0][1], history[-1][1]
-    assert all(l < f for f, l in zip(first, last)), history
+    assert all(end < start for start, end in zip(first, last)), history
     plain, regularised = _uvp(problem, task, 2)
     assert regularised < plain

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import edit_config, snakemake
 
 pytestmark = pytest.mark.workflow

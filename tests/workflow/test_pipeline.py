@@ -7,7 +7,6 @@ import time
 
 import pytest
 import yaml
-
 from conftest import edit_config, snakemake, tree_hash
 
 pytestmark = pytest.mark.workflow

@@ -89,7 +89,8 @@ def beats_plain(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
 def fit_not_sacrificed(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
     c = cfg["claims"]
     floor = _per_setting(runs, cfg, "method", "bures_floor", "mean")
-    excess = _per_setting(runs, cfg, "method", "bures") - _per_setting(runs, cfg, "plain", "bures") - c["fit_floor_factor"] * floor
+    method, plain = _per_setting(runs, cfg, "method", "bures"), _per_setting(runs, cfg, "plain", "bures")
+    excess = method - plain - c["fit_floor_factor"] * floor
     spread = (_per_setting(runs, cfg, "method", "var_ratio") - 1).abs()
     ok = (excess <= 0) & (spread <= c["var_ratio_band"])
     return Outcome(float(excess.max()), bool(ok.all()),

@@ -1,7 +1,7 @@
 """Held-out evaluation of a fitted map against the benchmark's true OT map."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

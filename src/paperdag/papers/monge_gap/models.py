@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -41,7 +41,8 @@ class BatchedICNN(nn.Module):
         super().__init__()
         hidden = list(hidden or [max(2 * dim, 64), max(2 * dim, 64), max(dim, 32)])
         self.inputs = nn.ModuleList(BatchedConvexQuadratic(seeds, dim, h, rank, i) for i, h in enumerate(hidden))
-        self.hidden = nn.ModuleList(BatchedLinear(seeds, a, b, bias=False, layer=200 + i) for i, (a, b) in enumerate(zip(hidden[:-1], hidden[1:])))
+        self.hidden = nn.ModuleList(BatchedLinear(seeds, a, b, bias=False, layer=200 + i)
+                                    for i, (a, b) in enumerate(zip(hidden[:-1], hidden[1:])))
         self.final = BatchedLinear(seeds, hidden[-1], 1, bias=False, layer=300)
         self.strong_convexity = strong_convexity
         self.convexify()

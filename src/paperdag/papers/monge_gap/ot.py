@@ -89,7 +89,8 @@ def _sym_sqrt(mat: np.ndarray) -> np.ndarray:
     return (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
 
 
-def gaussian_ot_map(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, cov_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def gaussian_ot_map(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray,
+                    cov_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The ℓ2² OT map between N(mean_a, cov_a) and N(mean_b, cov_b) as x ↦ A x + b.
 
     A = Σa^{-½}(Σa^{½} Σb Σa^{½})^{½} Σa^{-½} (symmetric PSD), b = mean_b − A mean_a.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,8 @@ def _closed_form(problem, kind: str, seed: int, batch: int):
     if kind == "oracle":
         return problem.true_map
     n = batch * 16
-    a, b = fit_linear_map(problem.sample_source(n, step_generator(seed, 0, 0)), problem.sample_target(n, step_generator(seed, 0, 1)))
+    a, b = fit_linear_map(problem.sample_source(n, step_generator(seed, 0, 0)),
+                          problem.sample_target(n, step_generator(seed, 0, 1)))
     return lambda x: x @ a.T + b
 
 
@@ -66,6 +68,16 @@ def _trained(problem, names: list[str], methods: dict, seeds: list[int], trainin
     return task, slots, steps
 
 
+def _slot_maps(task: torch.nn.Module, n_slots: int) -> list:
+    """One map per slot of a batched task, each pushing a point cloud through its own model."""
+
+    @torch.no_grad()
+    def push(x: torch.Tensor, k: int) -> torch.Tensor:
+        return task(x.unsqueeze(0).expand(n_slots, -1, -1))[k]
+
+    return [partial(lambda x, k: push(x, k), k=k) for k in range(n_slots)]
+
+
 def _save_slice(module: torch.nn.Module, k: int, path: Path) -> None:
     """Save model k of a batched module (every parameter has the model axis first)."""
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:  # a file handle: no temp name inside the file
@@ -91,9 +103,7 @@ def train(job: Job) -> None:
             ckpt = job.checkpoint_dir() / job.config_hash / f"d{dim}"
             history = fit(task, steps=steps, label=f"{job.label} d={dim}", run_labels=[f"method={n} seed={s}" for n, s in slots],
                           checkpoint_dir=ckpt, checkpoint_every=cfg["training"]["checkpoint_every"], accelerator=accelerator)
-            with torch.no_grad():
-                pushed = lambda x: task(x.unsqueeze(0).expand(len(slots), -1, -1))  # noqa: E731
-            maps = [(lambda x, k=k: pushed(x)[k]) for k in range(len(slots))]
+            maps = _slot_maps(task, len(slots))
         for k, (name, seed) in enumerate(slots):
             metrics_path = Path(job.output(RUN, dim=dim, method=name, seed=seed))
             metrics = evaluate_map(problem, maps[k], seed, cfg)

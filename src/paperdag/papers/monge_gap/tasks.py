@@ -10,7 +10,7 @@ E_μ ψ(x) + E_ν[⟨y, ∇ψ̄(y)⟩ − ψ(∇ψ̄(y))] + λ E_ν‖∇ψ(∇�
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
