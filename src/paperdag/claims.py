@@ -212,10 +212,38 @@ def blocked_papers(reports: Mapping[str, tuple[str, Sequence[str]]]) -> dict[str
 
 
 def failing_claims(claim_files: Sequence[Path]) -> list[str]:
-    """'paper/claim (measured vs threshold)' for every claim that failed."""
+    """'paper/claim: status, measured vs threshold' for every claim that failed, is inconclusive
+    (a gate failed) or defective (its negative control passed)."""
     failed = []
     for path in claim_files:
         data = read_json(path)
-        failed += [f"{data['paper']}/{c['id']}: measured {c['measured']}, needs {c['threshold']}"
-                   for c in data["claims"] if c["status"] == FAIL]
+        failed += [f"{data['paper']}/{c['id']}: {c['status']}, measured {c['measured']}, needs {c['threshold']}"
+                   for c in data["claims"] if c["status"] in (FAIL, INCONCLUSIVE, DEFECTIVE)]
     return failed
+
+
+REPRODUCED, VERDICT_CHANGED, DRIFTED, NEW = "reproduced", "verdict changed", "drifted", "new"
+
+
+def compare_claims(committed: Mapping[str, Any], fresh: Mapping[str, Any], rel_tol: float = 0.1) -> list[dict[str, Any]]:
+    """Per claim of a fresh claims.json against a committed one: `reproduced` (same status, the
+    value within `rel_tol` relative or two seed spreads), `verdict changed`, `drifted` (same
+    status, value outside tolerance), or `new`. Byte-identical reruns hold only on the same CPU."""
+    old = {c["id"]: c for c in committed.get("claims", [])}
+    out = []
+    for c in fresh["claims"]:
+        before = old.get(c["id"])
+        if before is None:
+            out.append({"id": c["id"], "verdict": NEW, "status": c["status"], "detail": "not in the committed claims"})
+            continue
+        a, b = before.get("measured"), c.get("measured")
+        if before["status"] != c["status"]:
+            verdict = VERDICT_CHANGED
+        elif isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            spread = max(float(before.get("spread") or 0), float(c.get("spread") or 0))
+            verdict = REPRODUCED if abs(a - b) <= max(rel_tol * abs(a), 2 * spread, 1e-12) else DRIFTED
+        else:
+            verdict = REPRODUCED if a == b else DRIFTED
+        out.append({"id": c["id"], "verdict": verdict, "status": c["status"],
+                    "detail": f"{before['status']} → {c['status']}; measured {a} → {b}"})
+    return out

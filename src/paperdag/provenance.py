@@ -35,11 +35,23 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name: byte-identical reruns hold only on the same CPU (and instruction set)."""
+    try:
+        for line in cpuinfo.read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def device_description() -> dict[str, Any]:
-    info: dict[str, Any] = {"platform": platform.platform(), "python": sys.version.split()[0]}
+    info: dict[str, Any] = {"platform": platform.platform(), "python": sys.version.split()[0], "cpu": cpu_model()}
     torch = sys.modules.get("torch")
     if torch is not None:
         info["torch_threads"] = torch.get_num_threads()
+        info["cpu_capability"] = torch.backends.cpu.get_cpu_capability()  # the kernels' instruction set
         if torch.cuda.is_available():
             info["cuda_device"] = torch.cuda.get_device_name(0)
     return info

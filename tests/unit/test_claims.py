@@ -55,7 +55,7 @@ def test_scorecard_and_verify(tmp_path):
     write_claims(path, "p", "default", evaluate_claims(_claims(), runs, "default"))
     text = scorecard_markdown(scorecard_data([path]))
     assert "| p | low | result | a is small | 5.0 | a ≤ 1 | **fail** |  | none declared |" in text
-    assert failing_claims([path]) == ["p/low: measured 5.0, needs a ≤ 1"]
+    assert failing_claims([path]) == ["p/low: fail, measured 5.0, needs a ≤ 1"]
     proc = subprocess.run([sys.executable, str(ROOT / "workflow/scripts/verify.py"), str(path)], capture_output=True, text=True)
     assert proc.returncode == 1 and "FAILED p/low" in proc.stderr
     write_claims(path, "p", "default", evaluate_claims(_claims()[1:], runs, "default"))
@@ -101,3 +101,16 @@ def test_replication_score_weighs_result_claims_only():
               {"kind": "result", "weight": 5.0, "status": "not evaluated", "applies": False}]
     assert replication_score(claims) == 2 / 3
     assert replication_score([{"kind": "guard", "status": "pass"}]) is None
+
+
+def test_compare_claims_tells_reproduced_drifted_and_changed_verdicts():
+    from paperdag.claims import DRIFTED, NEW, REPRODUCED, VERDICT_CHANGED, compare_claims
+
+    committed = {"claims": [{"id": "a", "status": "pass", "measured": 1.00}, {"id": "b", "status": "pass", "measured": 1.0},
+                            {"id": "c", "status": "pass", "measured": 1.0, "spread": 0.5}]}
+    fresh = {"claims": [{"id": "a", "status": "pass", "measured": 1.05}, {"id": "b", "status": "fail", "measured": 1.0},
+                        {"id": "c", "status": "pass", "measured": 1.8}, {"id": "d", "status": "pass", "measured": 0.0}]}
+    verdicts = {r["id"]: r["verdict"] for r in compare_claims(committed, fresh)}
+    assert verdicts == {"a": REPRODUCED, "b": VERDICT_CHANGED, "c": REPRODUCED, "d": NEW}
+    fresh["claims"][2]["measured"] = 2.5  # beyond two spreads
+    assert {r["id"]: r["verdict"] for r in compare_claims(committed, fresh)}["c"] == DRIFTED
