@@ -14,6 +14,7 @@ from paperdag.claims import DEFECTIVE, FAIL, INCONCLUSIVE, NOT_EVALUATED, replic
 from paperdag.io import read_json, write_json, write_text
 
 RUBRIC = "rubric.json"
+RST = "CLAIMS.rst"  # the report's front page includes it as real tables
 
 
 def scorecard_data(claim_files: Sequence[Path], blocked: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -103,8 +104,42 @@ def scorecard_markdown(data: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _rst_cell(value: Any) -> str:
+    text = str("" if value is None else value).replace("\n", " ").replace("*", "\\*").replace("|", "\\|")
+    return text or "—"
+
+
+def _list_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[int]) -> list[str]:
+    lines = [f".. list-table:: {title}", "   :header-rows: 1", f"   :widths: {' '.join(map(str, widths))}", ""]
+    for row in [header, *rows]:
+        lines.append(f"   * - {_rst_cell(row[0])}")
+        lines += [f"     - {_rst_cell(cell)}" for cell in row[1:]]
+    return lines + [""]
+
+
+def scorecard_rst(data: Mapping[str, Any]) -> str:
+    """The scorecard as reStructuredText tables, for the Snakemake report's front page."""
+    summary = []
+    for paper, entry in data["papers"].items():
+        counts: dict[str, int] = {}
+        for c in entry["claims"]:
+            counts[c["status"]] = counts.get(c["status"], 0) + 1
+        summary.append([paper, _score_text(entry.get("replication_score")),
+                        *(counts.get(s, 0) for s in ("pass", FAIL, INCONCLUSIVE, DEFECTIVE, NOT_EVALUATED, "report"))])
+    claims = [[paper, c["id"], c["status"], c["measured"], c["threshold"], _control_text(c)]
+              for paper, entry in data["papers"].items() for c in entry["claims"]]
+    lines = _list_table("Replication score per paper", ["paper", "score", "pass", "fail", "inconclusive", "defective",
+                                                         "not evaluated", "report"], summary, [16, 8, 6, 6, 8, 8, 8, 6])
+    lines += _list_table("Claims", ["paper", "claim", "status", "measured", "threshold", "negative control"], claims,
+                         [12, 18, 10, 10, 25, 25])
+    if data["blocked"]:
+        lines += ["**Partial scorecard:** " + "; ".join(f"{p}: {why}" for p, why in sorted(data["blocked"].items())), ""]
+    return "\n".join(lines)
+
+
 def write_scorecard(path: Path, claim_files: Sequence[Path], blocked: Mapping[str, str] | None = None) -> None:
-    """Write CLAIMS.md at `path` and rubric.json beside it."""
+    """Write CLAIMS.md at `path`, and rubric.json and CLAIMS.rst beside it."""
     data = scorecard_data(claim_files, blocked)
     write_json(Path(path).with_name(RUBRIC), data)
+    write_text(Path(path).with_name(RST), scorecard_rst(data))
     write_text(path, scorecard_markdown(data))

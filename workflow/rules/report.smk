@@ -17,6 +17,7 @@ rule scorecard:
             category="Scorecard",
         ),
         rubric=f"{RESULTS}/rubric.json",
+        rst=f"{RESULTS}/CLAIMS.rst",
     log:
         job_file("logs", "all", "scorecard", "", ".log"),
     conda:
