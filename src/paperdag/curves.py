@@ -2,8 +2,9 @@
 
 A run's metrics.json holds `curve` = {"step", "train_loss", "val_step", "val"} (from
 `paperdag.training.History.curve`). Convergence is judged on the validation metric: its
-relative change over the last fifth of training, |v(T) − v(0.8 T)| / |v(T)|, must be below
-a tolerance declared in config before the run.
+change over the last fifth of training, |v(T) − v(0.8 T)|, must be below a relative
+tolerance (of |v(T)|) or, for values near zero where a relative change is noise, below an
+absolute one; both are declared in config before the run.
 """
 from __future__ import annotations
 
@@ -19,39 +20,52 @@ from paperdag.claims import Gate, MissingRuns, Outcome
 TAIL = 0.2  # the last fifth of training
 
 
-def tail_change(steps: Sequence[float], values: Sequence[float], tail: float = TAIL) -> float:
-    """|v(T) − v(T − tail·T)| / |v(T)|, v interpolated linearly between logged steps."""
+def tail_delta(steps: Sequence[float], values: Sequence[float], tail: float = TAIL) -> float:
+    """|v(T) − v(T − tail·T)|, v interpolated linearly between logged steps."""
     steps, values = np.asarray(steps, float), np.asarray(values, float)
     if len(steps) < 2:
         return float("nan")
     start = steps[-1] - tail * (steps[-1] - steps[0])
-    before = float(np.interp(start, steps, values))
-    return float(abs(values[-1] - before) / max(abs(values[-1]), 1e-12))
+    return float(abs(values[-1] - float(np.interp(start, steps, values))))
 
 
-def worst_tail_change(runs: pd.DataFrame) -> tuple[float, str]:
-    """The largest tail change of the validation curve over `runs`, and which run has it."""
+def tail_change(steps: Sequence[float], values: Sequence[float], tail: float = TAIL) -> float:
+    """|v(T) − v(T − tail·T)| / |v(T)|."""
+    return tail_delta(steps, values, tail) / max(abs(float(values[-1])), 1e-12)
+
+
+def unconverged(runs: pd.DataFrame, tolerance: float, abs_tolerance: float) -> list[tuple[float, str]]:
+    """(relative tail change, run) of every run whose validation curve moved by more than both
+    tolerances over the last fifth of training."""
     if "curve" not in runs or not len(runs):
         raise MissingRuns("no training curves recorded")
-    changes = []
+    found, curves = [], 0
     for _, row in runs.iterrows():
         curve = row["curve"]
-        if isinstance(curve, dict) and curve.get("val"):
+        if not (isinstance(curve, dict) and curve.get("val")):
+            continue
+        curves += 1
+        delta, rel = tail_delta(curve["val_step"], curve["val"]), tail_change(curve["val_step"], curve["val"])
+        if rel > tolerance and delta > abs_tolerance:
             label = " ".join(f"{k}={row[k]}" for k in ("benchmark", "dim", "method", "seed") if k in row)
-            changes.append((tail_change(curve["val_step"], curve["val"]), label))
-    if not changes:
+            found.append((rel, label))
+    if not curves:
         raise MissingRuns("no validation curves recorded")
-    return max(changes)
+    return sorted(found, reverse=True)
 
 
-def convergence_gate(select: Any, tolerance: float, metric: str) -> Gate:
-    """A gate: every run `select(runs)` returns has converged (tail change of `metric` ≤ tolerance)."""
+def convergence_gate(select: Any, tolerance: float, abs_tolerance: float, metric: str) -> Gate:
+    """A gate: every run `select(runs)` returns has converged. Its value is the largest relative
+    tail change among the runs that moved by more than both tolerances (0 when none did)."""
 
     def evaluate(runs: pd.DataFrame) -> Outcome:
-        worst, where = worst_tail_change(select(runs))
-        return Outcome(worst, bool(worst <= tolerance), f"largest at {where}")
+        moving = unconverged(select(runs), tolerance, abs_tolerance)
+        if not moving:
+            return Outcome(0.0, True, "every run converged")
+        return Outcome(moving[0][0], False, f"{len(moving)} run(s) still moving, most at {moving[0][1]}")
 
-    return Gate("converged", f"relative change of {metric} over the last fifth ≤ {tolerance:g}", evaluate)
+    return Gate("converged", f"{metric} changes ≤ {tolerance:g} relative or ≤ {abs_tolerance:g} absolute over the "
+                "last fifth of training", evaluate)
 
 
 def curves_frame(runs: pd.DataFrame, id_columns: Sequence[str]) -> pd.DataFrame:

@@ -39,6 +39,11 @@ def _runs_of(runs: pd.DataFrame, cfg: dict[str, Any], role: str) -> pd.DataFrame
     return sub
 
 
+def _at(setting: tuple) -> str:
+    benchmark, dim = setting
+    return f"{benchmark} d={int(dim)}"
+
+
 def _per_setting(runs: pd.DataFrame, cfg: dict[str, Any], role: str, metric: str, agg: str = "median") -> pd.Series:
     return _runs_of(runs, cfg, role).groupby(SETTING)[metric].agg(agg)
 
@@ -74,8 +79,8 @@ def recovers_map(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
     beat_affine = mg[nonlinear] < affine[nonlinear]
     ok = bool(beat_identity.all() and beat_affine.all())
     worst = float((mg / ident).max())
-    lost = [f"{b} d={d}" for (b, d), v in beat_identity.items() if not v] + [
-        f"{b} d={d} (affine)" for (b, d), v in beat_affine.items() if not v]
+    lost = [_at(s) for s, v in beat_identity.items() if not v] + [
+        f"{_at(s)} (affine)" for s, v in beat_affine.items() if not v]
     return Outcome(worst, ok, "worst L2-UVP(method)/identity; " + (f"not beaten at {', '.join(lost)}" if lost else
                                                                    "beats both everywhere"))
 
@@ -83,7 +88,7 @@ def recovers_map(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
 def beats_plain(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
     ratio = _per_setting(runs, cfg, "method", "l2_uvp") / _per_setting(runs, cfg, "plain", "l2_uvp")
     return Outcome(float(ratio.max()), bool((ratio <= cfg["claims"]["beats_plain_ratio"]).all()),
-                   f"worst ratio at {ratio.idxmax()}; ratios: " + ", ".join(f"{v:.3f}" for v in ratio))
+                   f"worst ratio at {_at(ratio.idxmax())}; ratios: " + ", ".join(f"{v:.3f}" for v in ratio))
 
 
 def fit_not_sacrificed(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
@@ -94,7 +99,7 @@ def fit_not_sacrificed(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
     spread = (_per_setting(runs, cfg, "method", "var_ratio") - 1).abs()
     ok = (excess <= 0) & (spread <= c["var_ratio_band"])
     return Outcome(float(excess.max()), bool(ok.all()),
-                   f"{int(ok.sum())}/{len(ok)} settings within; largest Bures excess at {excess.idxmax()}; "
+                   f"{int(ok.sum())}/{len(ok)} settings within; largest Bures excess at {_at(excess.idxmax())}; "
                    f"variance ratios " + ", ".join(f"{v + 1:.2f}" for v in _per_setting(runs, cfg, "method", "var_ratio") - 1))
 
 
@@ -120,14 +125,14 @@ def icnn_baseline_valid(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
 
 def plain_off_optimal(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
     rel = _per_setting(runs, cfg, "plain", "exact_mg_rel")
-    return Outcome(float(rel.min()), bool((rel >= cfg["claims"]["off_optimal_min"]).all()), f"smallest at {rel.idxmin()}")
+    return Outcome(float(rel.min()), bool((rel >= cfg["claims"]["off_optimal_min"]).all()), f"smallest at {_at(rel.idxmin())}")
 
 
 def plain_fits(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
     ratio = _per_setting(runs, cfg, "plain", "var_ratio")
     off = (ratio - 1).abs()
     return Outcome(float(off.max()), bool((off <= cfg["claims"]["var_ratio_band"]).all()),
-                   "variance ratios " + ", ".join(f"{v:.2f}" for v in ratio))
+                   "variance ratios " + ", ".join(f"{_at(s)}: {v:.2f}" for s, v in ratio.items()))
 
 
 def lambda_variant(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
@@ -151,8 +156,9 @@ def _lam(cfg: dict[str, Any], role: str) -> str:
 
 def _converged(cfg: dict[str, Any], *roles: str) -> Gate:
     names = [_name(cfg, r) for r in roles]
-    return convergence_gate(lambda runs: runs[runs["method"].isin(names)], cfg["claims"]["converged_tolerance"],
-                            f"validation L2-UVP of {', '.join(names)}")
+    c = cfg["claims"]
+    return convergence_gate(lambda runs: runs[runs["method"].isin(names)], c["converged_tolerance"],
+                            c["converged_abs_tolerance"], f"validation L2-UVP of {', '.join(names)}")
 
 
 def claims(cfg: dict[str, Any]) -> list[Claim]:
