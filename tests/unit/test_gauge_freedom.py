@@ -9,11 +9,26 @@ import torch
 from scipy import integrate, special
 
 from paperdag.papers.gauge_freedom import estimate_intrinsic_dimension, sphere_score
-from paperdag.papers.gauge_freedom.analytic import (GaussianMixture, Manifold, bessel_ratio, id_corrupting_gauge, skew_matrix,
-                                                    torus_score, universal_gauge)
-from paperdag.papers.gauge_freedom.estimators import (flow_jacobian_trajectory, full_log_gap_rule, gap_rule, log_gap_rule,
-                                                      non_conservativity, ode_log_likelihood, pointwise_jacobian, radial_slope,
-                                                      sample_ode)
+from paperdag.papers.gauge_freedom.analytic import (
+    GaussianMixture,
+    Manifold,
+    bessel_ratio,
+    id_corrupting_gauge,
+    skew_matrix,
+    torus_score,
+    universal_gauge,
+)
+from paperdag.papers.gauge_freedom.estimators import (
+    flow_jacobian_trajectory,
+    full_log_gap_rule,
+    gap_rule,
+    log_gap_rule,
+    non_conservativity,
+    ode_log_likelihood,
+    pointwise_jacobian,
+    radial_slope,
+    sample_ode,
+)
 from paperdag.papers.gauge_freedom.model import BatchedScoreModel
 
 torch.set_num_threads(1)  # tiny tensors; threads only add contention on a shared 2-core machine
@@ -160,7 +175,7 @@ def test_untrained_models_conservative_symmetric_unconstrained_not():
     x = torch.randn(2, 16, 5)
     for kind, symmetric in (("conservative", True), ("unconstrained", False)):
         model = BatchedScoreModel(kind, [0, 1], 5, [16, 16], 3, 0.01, 4.0)
-        nc = non_conservativity(pointwise_jacobian(lambda z: model.score(z, 0.3), x).double())
+        nc = non_conservativity(pointwise_jacobian(lambda z, model=model: model.score(z, 0.3), x).double())
         assert (nc.max() < 1e-5) if symmetric else (nc.min() > 1e-3)
         # the conservative score is the gradient of E = (φ − ½‖x‖²)/σ²: compare with autograd of E
         if kind == "conservative":

@@ -9,8 +9,18 @@ from scipy.optimize import minimize
 from sklearn.naive_bayes import GaussianNB
 
 from paperdag.papers.gda import simulate_gap
-from paperdag.papers.gda.bgmm import (balanced_labels, class_means, fit_naive_bayes, loglog_slope, mean_classifier, nll,
-                                      sample_blobs, simulate_cell, theory_bound, zero_one)
+from paperdag.papers.gda.bgmm import (
+    balanced_labels,
+    class_means,
+    fit_naive_bayes,
+    loglog_slope,
+    mean_classifier,
+    nll,
+    sample_blobs,
+    simulate_cell,
+    theory_bound,
+    zero_one,
+)
 
 
 def test_naive_bayes_matches_sklearn_statistics() -> None:

@@ -1,4 +1,5 @@
 """it_bounds: every formula against an independent computation (scipy, closed forms, direct simulation)."""
+
 from __future__ import annotations
 
 import itertools
@@ -14,17 +15,37 @@ from paperdag.config import load_schema, resolve_paper
 from paperdag.metrics import frechet_distance_from_stats
 from paperdag.papers.it_bounds import spec
 from paperdag.papers.it_bounds.bounds import evaluate_point
-from paperdag.papers.it_bounds.factored import FactoredNetwork, factored_quantities
 from paperdag.papers.it_bounds.claims import claims
-from paperdag.papers.it_bounds.sdpi import (contraction_ratios, dropconnect_eta, dropconnect_kernel, dropout_eta,
-                                             dropout_kernel, kl, noise_eta, noise_mixture_kl, random_pairs)
-from paperdag.papers.it_bounds.testbed import (expected_ramp, gaussian_w1_1d, gaussian_w2_proportional, kl_from_projection,
-                                                kl_per_layer, layer_maps, make_network, rowspace_projection,
-                                                true_gen_error)
+from paperdag.papers.it_bounds.factored import FactoredNetwork, factored_quantities
+from paperdag.papers.it_bounds.sdpi import (
+    contraction_ratios,
+    dropconnect_eta,
+    dropconnect_kernel,
+    dropout_eta,
+    dropout_kernel,
+    kl,
+    noise_eta,
+    noise_mixture_kl,
+    random_pairs,
+)
+from paperdag.papers.it_bounds.testbed import (
+    expected_ramp,
+    gaussian_w1_1d,
+    gaussian_w2_proportional,
+    kl_from_projection,
+    kl_per_layer,
+    layer_maps,
+    make_network,
+    rowspace_projection,
+    true_gen_error,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-ARCHS = {"wide_shallow": ((2.0,), (1.0,)), "deep_narrow": ((0.8, 0.4, 0.2), (1.0, 1.0, 1.0)),
-         "bottleneck_expand": ((0.2, 1.0), (1.0, 3.0))}
+ARCHS = {
+    "wide_shallow": ((2.0,), (1.0,)),
+    "deep_narrow": ((0.8, 0.4, 0.2), (1.0, 1.0, 1.0)),
+    "bottleneck_expand": ((0.2, 1.0), (1.0, 3.0)),
+}
 
 
 def _mu(d: int) -> np.ndarray:
@@ -52,10 +73,10 @@ def test_kl_per_layer_matches_textbook_gaussian_kl(arch: str) -> None:
     mu_hat = mu + sigma / np.sqrt(n) * np.random.default_rng(0).standard_normal((4, d))
     maps, _ = layer_maps(net, mu_hat)
     got, ranks = kl_per_layer(mu_hat, mu, sigma, n, maps)
-    for i, (l, a) in itertools.product(range(4), enumerate(maps)):
+    for i, (layer, a) in itertools.product(range(4), enumerate(maps)):
         ref = _gauss_kl_on_rowspace(np.asarray(a[i]), mu_hat[i], mu, 1 - 1 / n, sigma)
-        assert got[i, l] == pytest.approx(ref, rel=1e-7, abs=1e-10)
-        assert ranks[i, l] == np.linalg.matrix_rank(np.asarray(a[i]))
+        assert got[i, layer] == pytest.approx(ref, rel=1e-7, abs=1e-10)
+        assert ranks[i, layer] == np.linalg.matrix_rank(np.asarray(a[i]))
 
 
 def test_d0_expectation_is_closed_form() -> None:
@@ -103,7 +124,7 @@ def test_true_gen_error_agrees_with_direct_simulation() -> None:
 
 
 def test_w1_1d_is_the_quantile_integral() -> None:
-    for (ma, sa, mb, sb) in [(0.3, 1.0, -0.2, 1.4), (0.0, 2.0, 0.0, 1.0), (1.0, 0.5, 0.2, 0.5)]:
+    for ma, sa, mb, sb in [(0.3, 1.0, -0.2, 1.4), (0.0, 2.0, 0.0, 1.0), (1.0, 0.5, 0.2, 0.5)]:
         u = np.linspace(0, 1, 400001)[1:-1]
         direct = integrate.trapezoid(np.abs(stats.norm.ppf(u, ma, sa) - stats.norm.ppf(u, mb, sb)), u)
         got = gaussian_w1_1d(np.array([ma]), sa, np.array([mb]), sb)[0]
@@ -128,8 +149,13 @@ def test_expected_ramp_matches_quadrature() -> None:
     margin = 0.5
     ramp = lambda m: np.clip((margin - m) / (2 * margin), 0.0, 1.0)  # noqa: E731
     for mean, std in [(0.3, 1.0), (-1.0, 0.4), (2.0, 2.0)]:
-        direct = integrate.quad(lambda m: ramp(m) * stats.norm.pdf(m, mean, std), mean - 12 * std, mean + 12 * std,
-                                limit=200, points=[-margin, margin])[0]
+        direct = integrate.quad(
+            lambda m, mean=mean, std=std: ramp(m) * stats.norm.pdf(m, mean, std),
+            mean - 12 * std,
+            mean + 12 * std,
+            limit=200,
+            points=[-margin, margin],
+        )[0]
         assert expected_ramp(np.array([mean]), std, margin)[0] == pytest.approx(direct, abs=1e-8)
 
 
@@ -215,19 +241,54 @@ def test_config_validates_and_spec_is_consistent(scale: str) -> None:
     cfg = _config(scale)
     jsonschema.Draft202012Validator(load_schema(ROOT / "workflow/schemas/it_bounds.schema.yaml")).validate(cfg)
     report_inputs = spec.inputs(cfg, "report", {})
-    assert len(report_inputs) == len(set(report_inputs)) == len(cfg["architectures"]) * len(cfg["dims"]) * len(cfg["ns"]) + 4 + int(
-        cfg["crosscheck"]["enabled"])
+    assert (
+        len(report_inputs)
+        == len(set(report_inputs))
+        == len(cfg["architectures"]) * len(cfg["dims"]) * len(cfg["ns"]) + 4 + int(cfg["crosscheck"]["enabled"])
+    )
     job = spec.job_config(cfg, "bounds", {"arch": "deep_narrow", "d": str(cfg["dims"][0])})
     assert "sdpi" not in job and job["architecture"] == cfg["architectures"]["deep_narrow"]
 
 
 def test_bounds_claim_fails_when_a_bound_is_below_the_error() -> None:
-    layer = {"layer": 0, "width": 4, "rank_min": 4, "rank_max": 4, "D_mean": 0.01, "D_se": 0.001, "kl_joint": 0.05,
-             "kl_joint_se": 0.001, "kl_perw": 0.04, "kl_perw_se": 0.001, "w1": 0.1, "w1_lower": 0.05, "w1_exact": False,
-             "w_bound": 0.2, "w_bound_se": 0.01, "kl_pointwise_slack_min": 0.0, "w_pointwise_slack_min": 0.0}
-    runs = pd.DataFrame([{"kind": "bounds", "arch": "a", "d": 4, "n": 10, "n_layers": 1, "gen_mean": 0.1, "gen_se": 0.001,
-                          "gen_abs_mean": 0.1, "ramp_gen_mean": 0.1, "ramp_gen_se": 0.001, "d0_closed_form": 0.01,
-                          "kl_max_increase": 0.0, "layers": [layer, {**layer, "layer": 1}]}])
+    layer = {
+        "layer": 0,
+        "width": 4,
+        "rank_min": 4,
+        "rank_max": 4,
+        "D_mean": 0.01,
+        "D_se": 0.001,
+        "kl_joint": 0.05,
+        "kl_joint_se": 0.001,
+        "kl_perw": 0.04,
+        "kl_perw_se": 0.001,
+        "w1": 0.1,
+        "w1_lower": 0.05,
+        "w1_exact": False,
+        "w_bound": 0.2,
+        "w_bound_se": 0.01,
+        "kl_pointwise_slack_min": 0.0,
+        "w_pointwise_slack_min": 0.0,
+    }
+    runs = pd.DataFrame(
+        [
+            {
+                "kind": "bounds",
+                "arch": "a",
+                "d": 4,
+                "n": 10,
+                "n_layers": 1,
+                "gen_mean": 0.1,
+                "gen_se": 0.001,
+                "gen_abs_mean": 0.1,
+                "ramp_gen_mean": 0.1,
+                "ramp_gen_se": 0.001,
+                "d0_closed_form": 0.01,
+                "kl_max_increase": 0.0,
+                "layers": [layer, {**layer, "layer": 1}],
+            }
+        ]
+    )
     cfg = _config("default")["claims"]
     claim = next(c for c in claims({"claims": cfg}) if c.id == "bounds_hold")
     outcome = claim.evaluate(runs)
@@ -248,7 +309,9 @@ def test_factored_path_equals_dense_path(arch: str, d: int) -> None:
     np.testing.assert_array_equal(q["rank"], dense_rank)
     np.testing.assert_allclose(kl_from_projection(q["proj"], q["rank"], sigma, n), dense_kl, rtol=1e-8, atol=1e-12)
     delta = mu_hat - mu
-    np.testing.assert_allclose(q["shift_sq"], np.stack([((a @ delta[..., None])[..., 0] ** 2).sum(1) for a in maps], 1), rtol=1e-9)
+    np.testing.assert_allclose(
+        q["shift_sq"], np.stack([((a @ delta[..., None])[..., 0] ** 2).sum(1) for a in maps], 1), rtol=1e-9
+    )
     np.testing.assert_allclose(q["trace"], np.stack([np.broadcast_to((a**2).sum((1, 2)), (7,)) for a in maps], 1), rtol=1e-9)
     np.testing.assert_allclose(q["readout_norm"], np.stack([np.linalg.norm(u, axis=1) for u in readouts], 1), rtol=1e-9)
     np.testing.assert_allclose(q["w"], readouts[0], rtol=1e-9)

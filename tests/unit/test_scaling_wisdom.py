@@ -1,4 +1,5 @@
 """scaling_wisdom: model, FLOPs, optimiser, sources, detectors and job layout, each against an independent computation."""
+
 from __future__ import annotations
 
 import math
@@ -11,7 +12,13 @@ import torch
 from paperdag.papers.scaling_wisdom import analysis, spec
 from paperdag.papers.scaling_wisdom.model import BatchedGPT, GPTConfig, lm_losses, matmul_params, n_params, train_flops_per_token
 from paperdag.papers.scaling_wisdom.optim import BatchedAdamW, lr_factor
-from paperdag.papers.scaling_wisdom.sources import MarkovSource, markov_transitions, order1_entropy, entropy_rate, stationary_pairs
+from paperdag.papers.scaling_wisdom.sources import (
+    MarkovSource,
+    entropy_rate,
+    markov_transitions,
+    order1_entropy,
+    stationary_pairs,
+)
 
 torch.set_num_threads(1)
 HIER = {"kind": "hier", "k": 4, "group": 8, "alpha": 1.0, "leak": 0.02, "seed": 1234}
@@ -58,8 +65,9 @@ def test_cross_entropy_matches_a_direct_computation() -> None:
     assert torch.allclose(z2, torch.logsumexp(logits, -1).pow(2).reshape(2, -1).mean(1), atol=1e-5)
 
 
-def _numpy_adamw(w: np.ndarray, grads: list[np.ndarray], lr: float, wd: float, b1: float = 0.9, b2: float = 0.95,
-                 eps: float = 1e-8) -> np.ndarray:
+def _numpy_adamw(
+    w: np.ndarray, grads: list[np.ndarray], lr: float, wd: float, b1: float = 0.9, b2: float = 0.95, eps: float = 1e-8
+) -> np.ndarray:
     """AdamW (Loshchilov & Hutter; PyTorch's convention p ← p − lr·wd·p) written out in NumPy."""
     m, v = np.zeros_like(w), np.zeros_like(w)
     for t, g in enumerate(grads, start=1):
@@ -102,7 +110,7 @@ def test_stationary_distribution_against_an_eigenvector() -> None:
     T = np.zeros((V * V, V * V))  # dense pair-chain transition matrix (a,b) → (b,c)
     for a in range(V):
         for b in range(V):
-            T[a * V + b, b * V:(b + 1) * V] = P[a, b]
+            T[a * V + b, b * V : (b + 1) * V] = P[a, b]
     vals, vecs = np.linalg.eig(T.T)
     ref = np.real(vecs[:, np.argmin(np.abs(vals - 1))])
     assert np.allclose(pi.reshape(-1), ref / ref.sum(), atol=1e-9)
@@ -164,8 +172,10 @@ def _cross_runs(delta: dict[int, float], noise: float) -> pd.DataFrame:
     for w, d in delta.items():
         for s in range(3):
             base = 2.0 + rng.normal(0, 0.05)
-            rows += [{"width": w, "rule": "scaled", "seed": s, "test_loss": base},
-                     {"width": w, "rule": "const", "seed": s, "test_loss": base + d + rng.normal(0, noise)}]
+            rows += [
+                {"width": w, "rule": "scaled", "seed": s, "test_loss": base},
+                {"width": w, "rule": "const", "seed": s, "test_loss": base + d + rng.normal(0, noise)},
+            ]
     return pd.DataFrame(rows)
 
 
@@ -176,14 +186,17 @@ def test_crossover_detector_with_and_without_the_effect() -> None:
     ref = _cross_runs(dict(zip(widths, [0.0, 0.01, 0.04, 0.08, 0.25])), 0.003)
     g = ref[ref.width == 256]
     diff = g[g.rule == "const"].test_loss.to_numpy() - g[g.rule == "scaled"].test_loss.to_numpy()
-    assert with_effect.delta[-1] == pytest.approx(diff.mean()) and with_effect.se[-1] == pytest.approx(diff.std(ddof=1) / math.sqrt(3))
+    assert with_effect.delta[-1] == pytest.approx(diff.mean()) and with_effect.se[-1] == pytest.approx(
+        diff.std(ddof=1) / math.sqrt(3)
+    )
     without = analysis.crossover_curve(_cross_runs(dict(zip(widths, [0.0, 0.02, -0.01, 0.01, -0.02])), 0.003))
     assert without.spearman < 0.8
 
 
 def test_job_layout_outputs_are_disjoint_and_dependencies_are_sweeps() -> None:
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     from paperdag.config import deep_merge
 

@@ -3,6 +3,7 @@
 Everything runs on a tiny SentencePiece model trained here and a fake C4 shard written here
 (one JSON object per line with a "text" field, gzipped), so no network and a few seconds.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -16,17 +17,18 @@ import pytest
 import torch
 
 from paperdag.config import deep_merge
-from paperdag.stage import Job
-from paperdag.papers.scaling_wisdom import spec, stages
-from paperdag.papers.scaling_wisdom import c4
+from paperdag.papers.scaling_wisdom import c4, spec, stages
 from paperdag.papers.scaling_wisdom.c4 import tokenize_shards
 from paperdag.papers.scaling_wisdom.sources import C4Source, make_source
+from paperdag.stage import Job
 
 spm = pytest.importorskip("sentencepiece")
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[2]
-WORDS = ("the model reads a stream of text and predicts the next token while the loss falls slowly "
-         "small batches are not always better and the learning rate shrinks with width").split()
+WORDS = (
+    "the model reads a stream of text and predicts the next token while the loss falls slowly "
+    "small batches are not always better and the learning rate shrinks with width"
+).split()
 
 
 def _docs(n: int, seed: int) -> list[str]:
@@ -47,14 +49,29 @@ def corpus(tmp_path_factory) -> dict:
     d = tmp_path_factory.mktemp("c4")
     train_docs = [_docs(150, 0), _docs(120, 1)]
     val_docs = _docs(80, 2)
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(sum(train_docs, [])), model_prefix=str(d / "spiece"),
-                                   vocab_size=60, hard_vocab_limit=False, character_coverage=1.0, pad_id=0, eos_id=1,
-                                   unk_id=2, bos_id=-1, minloglevel=2)
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(sum(train_docs, [])),
+        model_prefix=str(d / "spiece"),
+        vocab_size=60,
+        hard_vocab_limit=False,
+        character_coverage=1.0,
+        pad_id=0,
+        eos_id=1,
+        unk_id=2,
+        bos_id=-1,
+        minloglevel=2,
+    )
     shards = [_shard(d / f"c4-train.{i:05d}-of-01024.json.gz", docs) for i, docs in enumerate(train_docs)]
     val = [_shard(d / "c4-validation.00000-of-00008.json.gz", val_docs)]
     meta = tokenize_shards(d / "spiece.model", shards, val, d / "tokens", threads=1)
-    return {"dir": d, "tokens": d / "tokens", "meta": meta, "train_docs": sum(train_docs, []), "val_docs": val_docs,
-            "model": d / "spiece.model"}
+    return {
+        "dir": d,
+        "tokens": d / "tokens",
+        "meta": meta,
+        "train_docs": sum(train_docs, []),
+        "val_docs": val_docs,
+        "model": d / "spiece.model",
+    }
 
 
 def test_tokenize_round_trips_and_counts(corpus) -> None:
@@ -77,13 +94,13 @@ def test_c4_batches_deterministic_distinct_and_in_vocab(corpus) -> None:
     a = src.batch(seeds, 3, B, L)
     assert a.shape == (2, B, L) and a.dtype == torch.long
     assert int(a.min()) >= 0 and int(a.max()) < src.vocab
-    assert torch.equal(a, again.batch(seeds, 3, B, L))           # same (seed, step): same windows, any instance
-    assert not torch.equal(a, src.batch(seeds, 4, B, L))         # next step: other windows
-    assert not torch.equal(a[0], a[1])                           # each seed its own order
+    assert torch.equal(a, again.batch(seeds, 3, B, L))  # same (seed, step): same windows, any instance
+    assert not torch.equal(a, src.batch(seeds, 4, B, L))  # next step: other windows
+    assert not torch.equal(a[0], a[1])  # each seed its own order
     n = len(src.train) // L
     steps = n // B
     starts = [tuple(w.tolist()) for t in range(steps) for w in src.batch([0], t, B, L)[0]]
-    assert len(set(starts)) == steps * B                        # one pass: no window is read twice
+    assert len(set(starts)) == steps * B  # one pass: no window is read twice
     with pytest.raises(ValueError, match="one-pass"):
         src.batch([0], steps, B, L)
     val, test = src.fixed_set(0, 5, L, 1), src.fixed_set(0, 5, L, 2)
@@ -99,9 +116,15 @@ def test_empty_sha256_refuses_with_the_file_and_where_to_record_it(tmp_path, mon
     name = "c4_validation_00000"
     d = cfg["downloads"][name]
     assert d["sha256"] == ""  # none recorded yet (no network to compute them)
-    job = Job(paper="scaling_wisdom", stage="download", scale="paper",
-              cfg=spec.job_config(cfg, "download", {"file": d["filename"]}),
-              outputs=[str(tmp_path / "results/paper/scaling_wisdom" / spec.outputs(cfg, "download", {})[0].format(file=d["filename"]))])
+    job = Job(
+        paper="scaling_wisdom",
+        stage="download",
+        scale="paper",
+        cfg=spec.job_config(cfg, "download", {"file": d["filename"]}),
+        outputs=[
+            str(tmp_path / "results/paper/scaling_wisdom" / spec.outputs(cfg, "download", {})[0].format(file=d["filename"]))
+        ],
+    )
     from paperdag.data import DownloadError
 
     with pytest.raises(DownloadError) as err:
@@ -123,8 +146,15 @@ def test_tokenize_stage_reads_downloads_and_writes_token_files(corpus, tmp_path,
     for key, path in names.items():
         (root / spec.download_file(cfg, key)).write_bytes(path.read_bytes())
     outs = [str(root / f.format(source="c4")) for f in spec.outputs(cfg, "tokenize", {"source": "c4"})]
-    c4.tokenize(Job(paper="scaling_wisdom", stage="tokenize", scale="paper", outputs=outs,
-                        cfg=spec.job_config(cfg, "tokenize", {"source": "c4"})))
+    c4.tokenize(
+        Job(
+            paper="scaling_wisdom",
+            stage="tokenize",
+            scale="paper",
+            outputs=outs,
+            cfg=spec.job_config(cfg, "tokenize", {"source": "c4"}),
+        )
+    )
     meta = json.loads(Path(outs[2]).read_text())
     assert meta["train"]["docs"] == 2 * len(corpus["train_docs"]) and len(src["train"]) == 4
     assert C4Source.from_dir("c4", Path(outs[0]).parent).vocab == meta["vocab_size"]
@@ -156,8 +186,19 @@ def _runs(source: str, h1: float) -> pd.DataFrame:
     rows = []
     for b, loss in ((4, 3.2), (8, 3.1), (16, 3.15)):
         for seed in (0, 1):
-            rows.append({"experiment": "batch", "source": source, "batch": b, "seed": seed, "test_loss": loss + 0.01 * seed,
-                         "val_loss": loss, "diverged": False, "order1_entropy": h1, "entropy_rate": float("nan")})
+            rows.append(
+                {
+                    "experiment": "batch",
+                    "source": source,
+                    "batch": b,
+                    "seed": seed,
+                    "test_loss": loss + 0.01 * seed,
+                    "val_loss": loss,
+                    "diverged": False,
+                    "order1_entropy": h1,
+                    "entropy_rate": float("nan"),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -179,8 +220,16 @@ def test_run_ensemble_on_c4_one_pass_and_multi_epoch(corpus) -> None:
     from paperdag.papers.scaling_wisdom.experiment import ModelSpec, run_ensemble
 
     src = C4Source.from_dir("c4", corpus["tokens"])
-    train = {"batch": 4, "z_loss": 1e-4, "warmup_frac": 0.1, "final_lr_frac": 0.0, "betas": [0.9, 0.95], "eps": 1e-8,
-             "clip": 1.0, "checkpoint_every": 1000}
+    train = {
+        "batch": 4,
+        "z_loss": 1e-4,
+        "warmup_frac": 0.1,
+        "final_lr_frac": 0.0,
+        "betas": [0.9, 0.95],
+        "eps": 1e-8,
+        "clip": 1.0,
+        "checkpoint_every": 1000,
+    }
     arch = {"context": 16, "layers": 1, "head_dim": 16}
     kw = dict(width=16, batch=4, arch=arch, train=train, n_eval_seqs=4, threads=1, label="c4 test")
     one = run_ensemble(src, [ModelSpec(lr=1e-2, seed=0)], tokens=640, **kw)

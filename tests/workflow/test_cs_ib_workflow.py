@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import CLAIM_STATUSES as STATUSES  # noqa: E402
+
 CLAIM_IDS = {"csib_rmse_vs_mse", "beta_compresses", "fgsm_monotone", "csib_beats_best_baseline",
              "fgsm_auc_csib_vs_mse", "losses_finite", "csib_best_paper"}
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import CLAIM_STATUSES as STATUSES  # noqa: E402
 
 

@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import CLAIM_STATUSES as STATUSES  # noqa: E402
+
 CLAIM_IDS = {"bounds_hold", "per_w_pointwise", "kl_non_increasing", "d0_closed_form", "output_tightness", "decay_slopes",
              "funnel_bottleneck", "sdpi_contraction", "sdpi_attained", "refined_bound", "deeper_narrower",
              "w1_output_crosscheck", "reference_numbers"}

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-
 from conftest import CLAIM_STATUSES as STATUSES  # noqa: E402
+
 PAPER = "scaling_wisdom"
 
 
@@ -20,8 +19,8 @@ def test_scaling_wisdom_smoke_through_snakemake(smoke_project: Path) -> None:
 
     out = root / "results" / "smoke" / PAPER
     claims = json.loads((out / "claims.json").read_text())
-    from paperdag.contract import paper_claims
     from paperdag.config import resolve_paper
+    from paperdag.contract import paper_claims
 
     cfg = resolve_paper(config, PAPER, "smoke")
     assert [c["id"] for c in claims["claims"]] == [c.id for c in paper_claims(PAPER, cfg)]

@@ -3,6 +3,7 @@
 β of every method is chosen per dataset on validation RMSE (mean over seeds); the test
 numbers of that β are compared. Thresholds come from the `claims` block of the config.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,8 +20,12 @@ def _means(runs: pd.DataFrame, column: str = "test_rmse") -> pd.DataFrame:
 
 
 def _need(table: pd.DataFrame, datasets: list[str], methods: list[str]) -> pd.DataFrame:
-    missing = [f"{d}/{m}" for d in datasets for m in methods if d not in table.index or m not in table.columns
-               or not np.isfinite(table.loc[d, m])]
+    missing = [
+        f"{d}/{m}"
+        for d in datasets
+        for m in methods
+        if d not in table.index or m not in table.columns or not np.isfinite(table.loc[d, m])
+    ]
     if missing:
         raise MissingRuns(", ".join(missing))
     return table.loc[datasets, methods]
@@ -47,8 +52,12 @@ def claims(cfg: dict[str, Any]) -> list[Claim]:
         rho = float(spearmanr(sub["beta"], sub["ixt_norm_train"]).statistic)
         rho_test = float(spearmanr(sub["beta"], sub["ixt_norm_test"]).statistic)
         per_beta = sub.groupby("beta")["ixt_norm_train"].mean()
-        return Outcome(rho, rho < 0, f"{d}, {len(sub)} runs; ρ on test batches {rho_test:.3f}; mean I(X;T) by β: "
-                       + ", ".join(f"{b:g}: {v:.4f}" for b, v in per_beta.items()))
+        return Outcome(
+            rho,
+            rho < 0,
+            f"{d}, {len(sub)} runs; ρ on test batches {rho_test:.3f}; mean I(X;T) by β: "
+            + ", ".join(f"{b:g}: {v:.4f}" for b, v in per_beta.items()),
+        )
 
     def fgsm_monotone(runs: pd.DataFrame) -> Outcome:
         if runs.empty or "fgsm_rmse" not in runs:
@@ -64,16 +73,22 @@ def claims(cfg: dict[str, Any]) -> list[Claim]:
     def beats_best_baseline(runs: pd.DataFrame) -> Outcome:
         t = _need(_means(runs), datasets, ["cs_ib", *baselines])
         wins = [d for d in datasets if t.loc[d, "cs_ib"] <= t.loc[d, baselines].min()]
-        detail = ", ".join(f"{d}: CS-IB {t.loc[d, 'cs_ib']:.4g} vs best {t.loc[d, baselines].idxmin()} {t.loc[d, baselines].min():.4g}"
-                           for d in datasets)
+        detail = ", ".join(
+            f"{d}: CS-IB {t.loc[d, 'cs_ib']:.4g} vs best {t.loc[d, baselines].idxmin()} {t.loc[d, baselines].min():.4g}"
+            for d in datasets
+        )
         return Outcome(f"{len(wins)} of {len(datasets)}", None, detail)
 
     def fgsm_auc(runs: pd.DataFrame) -> Outcome:
         t = _need(_means(runs, "fgsm_auc"), datasets, ["cs_ib", "mse"])
         ratio = t["cs_ib"] / t["mse"]
         n_le = int((ratio <= 1).sum())
-        return Outcome(float(ratio.mean()), None, f"mean CS-IB/MSE FGSM AUC ratio; CS-IB ≤ MSE on {n_le} of {len(ratio)}: "
-                       + ", ".join(f"{d} {r:.3f}" for d, r in ratio.items()))
+        return Outcome(
+            float(ratio.mean()),
+            None,
+            f"mean CS-IB/MSE FGSM AUC ratio; CS-IB ≤ MSE on {n_le} of {len(ratio)}: "
+            + ", ".join(f"{d} {r:.3f}" for d, r in ratio.items()),
+        )
 
     def finite(runs: pd.DataFrame) -> Outcome:
         if runs.empty:
@@ -92,19 +107,48 @@ def claims(cfg: dict[str, Any]) -> list[Claim]:
         return Outcome(len(wins), len(wins) >= int(c["paper_min_best"]), "within one pooled seed sd: " + ", ".join(wins))
 
     return [
-        Claim("csib_rmse_vs_mse", "CS-IB's test RMSE is at most a small factor above plain MSE on the tabular tasks",
-              f"CS-IB RMSE ≤ {ratio_max:g} × MSE RMSE on ≥ {min_ds} of {len(tabular)} tabular datasets", rmse_vs_mse),
-        Claim("beta_compresses", "larger β compresses the representation (information plane)",
-              "Spearman ρ(β, normalised I_CS(X;T)) < 0 for CS-IB", spearman),
-        Claim("fgsm_monotone", "FGSM test RMSE grows with the attack size ε for every method",
-              "0 (dataset, method, β) seed-mean curves decreasing in ε", fgsm_monotone),
-        Claim("csib_beats_best_baseline", "CS-IB beats the deep-IB baselines on the regression tasks",
-              "report only: datasets where CS-IB ≤ best baseline (val-selected β)", beats_best_baseline),
-        Claim("fgsm_auc_csib_vs_mse", "CS-IB is consistently more robust to FGSM than the baselines (Fig. 11)",
-              "report only: CS-IB/MSE FGSM area under the curve", fgsm_auc),
-        Claim("losses_finite", "all losses are finite", "0 runs with a non-finite loss or metric", finite,
-              scales=("smoke", "default", "paper")),
-        Claim("csib_best_paper", "CS-IB ≤ every baseline on most of the six tasks",
-              f"on ≥ {int(c['paper_min_best'])} of {len(datasets)} datasets, within one pooled seed sd", best_within_sd,
-              scales=("paper",)),
+        Claim(
+            "csib_rmse_vs_mse",
+            "CS-IB's test RMSE is at most a small factor above plain MSE on the tabular tasks",
+            f"CS-IB RMSE ≤ {ratio_max:g} × MSE RMSE on ≥ {min_ds} of {len(tabular)} tabular datasets",
+            rmse_vs_mse,
+        ),
+        Claim(
+            "beta_compresses",
+            "larger β compresses the representation (information plane)",
+            "Spearman ρ(β, normalised I_CS(X;T)) < 0 for CS-IB",
+            spearman,
+        ),
+        Claim(
+            "fgsm_monotone",
+            "FGSM test RMSE grows with the attack size ε for every method",
+            "0 (dataset, method, β) seed-mean curves decreasing in ε",
+            fgsm_monotone,
+        ),
+        Claim(
+            "csib_beats_best_baseline",
+            "CS-IB beats the deep-IB baselines on the regression tasks",
+            "report only: datasets where CS-IB ≤ best baseline (val-selected β)",
+            beats_best_baseline,
+        ),
+        Claim(
+            "fgsm_auc_csib_vs_mse",
+            "CS-IB is consistently more robust to FGSM than the baselines (Fig. 11)",
+            "report only: CS-IB/MSE FGSM area under the curve",
+            fgsm_auc,
+        ),
+        Claim(
+            "losses_finite",
+            "all losses are finite",
+            "0 runs with a non-finite loss or metric",
+            finite,
+            scales=("smoke", "default", "paper"),
+        ),
+        Claim(
+            "csib_best_paper",
+            "CS-IB ≤ every baseline on most of the six tasks",
+            f"on ≥ {int(c['paper_min_best'])} of {len(datasets)} datasets, within one pooled seed sd",
+            best_within_sd,
+            scales=("paper",),
+        ),
     ]

@@ -14,7 +14,7 @@ ResNet-18; the paper's backbones are unknown).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

@@ -7,6 +7,7 @@ Stages:
   model; one metrics.json per run.
 - `report`: tables, figures and claims.json.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -57,8 +58,11 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
     if stage == "train":
         return run_files(cfg)
     if stage == "report":
-        return (["claims.json"] + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")]
-                + [f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")])
+        return (
+            ["claims.json"]
+            + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")]
+            + [f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
+        )
     raise KeyError(stage)
 
 
@@ -77,12 +81,24 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
         return {"dataset": wildcards["dataset"], "files": cfg["data_sources"][wildcards["dataset"]]["files"]}
     if stage == "train":
         d = wildcards["dataset"]
-        return {"dataset": d, "source": cfg["data_sources"][d], "data": cfg["data"], "estimator": cfg["estimator"],
-                "network": cfg["network"], "training": cfg["training"], "seeds": cfg["seeds"],
-                "methods": {m: cfg["methods"][m] for m in cfg["method_list"]}, "method_list": cfg["method_list"],
-                "evaluation": cfg["evaluation"]}
-    return {"datasets": cfg["datasets"], "tabular_datasets": [d for d in cfg["datasets"] if cfg["data_sources"][d].get("tabular", True)],
-            "labels": {d: cfg["data_sources"][d]["label"] for d in cfg["datasets"]},
-            "info_plane_dataset": cfg["info_plane_dataset"], "method_list": cfg["method_list"],
-            "baseline_methods": [m for m in cfg["method_list"] if cfg["methods"][m]["kind"] != "cs_ib"],
-            "claims": cfg["claims"]}
+        return {
+            "dataset": d,
+            "source": cfg["data_sources"][d],
+            "data": cfg["data"],
+            "estimator": cfg["estimator"],
+            "network": cfg["network"],
+            "training": cfg["training"],
+            "seeds": cfg["seeds"],
+            "methods": {m: cfg["methods"][m] for m in cfg["method_list"]},
+            "method_list": cfg["method_list"],
+            "evaluation": cfg["evaluation"],
+        }
+    return {
+        "datasets": cfg["datasets"],
+        "tabular_datasets": [d for d in cfg["datasets"] if cfg["data_sources"][d].get("tabular", True)],
+        "labels": {d: cfg["data_sources"][d]["label"] for d in cfg["datasets"]},
+        "info_plane_dataset": cfg["info_plane_dataset"],
+        "method_list": cfg["method_list"],
+        "baseline_methods": [m for m in cfg["method_list"] if cfg["methods"][m]["kind"] != "cs_ib"],
+        "claims": cfg["claims"],
+    }

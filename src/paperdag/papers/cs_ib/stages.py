@@ -1,4 +1,5 @@
 """The CS-IB stages: `download` (paper scale), `train` (one batched job per dataset), `report`."""
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,9 @@ def download(job: Job) -> None:
     files = {}
     for name, f in job.cfg["files"].items():
         dest = manifest_path.parent / f.get("filename", name)
-        fetch(f["url"], dest, f.get("sha256", ""),
-              config_key=f"cs_ib.paper.data_sources.{job.cfg['dataset']}.files.{name}.sha256")
+        fetch(
+            f["url"], dest, f.get("sha256", ""), config_key=f"cs_ib.paper.data_sources.{job.cfg['dataset']}.files.{name}.sha256"
+        )
         files[name] = dest.name
     write_json(manifest_path, {"dataset": job.cfg["dataset"], "files": files})
 
@@ -58,22 +60,45 @@ def train(job: Job) -> None:
     cfg, src = job.cfg, job.cfg["source"]
     seed_everything(min(cfg["seeds"]), threads=job.threads)
     x, y, image_shape = load_task({**src, "data_seed": cfg["data"]["split_seed"]}, _files(job))
-    split = split_and_standardize(x, y, split_seed=cfg["data"]["split_seed"], mode=cfg["data"]["standardize"],
-                                  standardize_y=cfg["data"]["standardize_y"], image_shape=image_shape)
+    split = split_and_standardize(
+        x,
+        y,
+        split_seed=cfg["data"]["split_seed"],
+        mode=cfg["data"]["standardize"],
+        standardize_y=cfg["data"]["standardize_y"],
+        image_shape=image_shape,
+    )
     runs = _run_specs(cfg)
     est, net, tr = cfg["estimator"], cfg["network"], cfg["training"]
-    task = IBRegressionTask(split, runs, epochs=tr["epochs"], batch=tr["batch"], lr=tr["lr"], sigma=est["sigma"],
-                            row_weight=est["row_weight"], median_scale=est["median_scale"], k=net["k"],
-                            hidden=net["hidden"], backbone=src.get("backbone", "mlp"))
+    task = IBRegressionTask(
+        split,
+        runs,
+        epochs=tr["epochs"],
+        batch=tr["batch"],
+        lr=tr["lr"],
+        sigma=est["sigma"],
+        row_weight=est["row_weight"],
+        median_scale=est["median_scale"],
+        k=net["k"],
+        hidden=net["hidden"],
+        backbone=src.get("backbone", "mlp"),
+    )
     accelerator = job.accelerator()
     labels = [f"{r.method}/beta{spec.beta_tag(r.beta)}/seed{r.seed}" for r in runs]
     log.info("%s: %d runs, n_train=%d, %d steps/epoch", job.label, len(runs), task.n_train, task.steps_per_epoch)
-    history = fit(task, steps=tr["epochs"] * task.steps_per_epoch, label=job.label, run_labels=labels,
-                  checkpoint_dir=job.checkpoint_dir() / job.config_hash, checkpoint_every=tr["checkpoint_every"],
-                  accelerator=accelerator, log_every=task.steps_per_epoch)
+    history = fit(
+        task,
+        steps=tr["epochs"] * task.steps_per_epoch,
+        label=job.label,
+        run_labels=labels,
+        checkpoint_dir=job.checkpoint_dir() / job.config_hash,
+        checkpoint_every=tr["checkpoint_every"],
+        accelerator=accelerator,
+        log_every=task.steps_per_epoch,
+    )
     task.to("cuda" if accelerator == "gpu" else "cpu")
-    task.evaluate_epoch()          # the last epoch
-    task.restore_best()            # every later number is of the best-validation weights
+    task.evaluate_epoch()  # the last epoch
+    task.restore_best()  # every later number is of the best-validation weights
     test_rmse, test_mae = task.errors(task.x_test, task.y_test)
     val_rmse, _ = task.errors(task.x_val, task.y_val)
     train_rmse, _ = task.errors(task.x_train, task.y_train)
@@ -88,20 +113,37 @@ def train(job: Job) -> None:
     for i, r in enumerate(runs):
         rel = spec.RUN.format(dataset=cfg["dataset"], method=r.method, beta=spec.beta_tag(r.beta), seed=r.seed)
         metrics = {
-            "paper": "cs_ib", "dataset": cfg["dataset"], "dataset_label": src["label"], "stand_in_for": src.get("stand_in_for", ""),
-            "method": r.method, "kind": r.kind, "beta": r.beta, "seed": r.seed,
-            "n_train": len(split.y_train), "n_val": len(split.y_val), "n_test": len(split.y_test),
-            "epochs": tr["epochs"], "best_epoch": int(task.best_epoch[i]),
-            "test_rmse": float(test_rmse[i]), "test_mae": float(test_mae[i]), "val_rmse": float(val_rmse[i]),
+            "paper": "cs_ib",
+            "dataset": cfg["dataset"],
+            "dataset_label": src["label"],
+            "stand_in_for": src.get("stand_in_for", ""),
+            "method": r.method,
+            "kind": r.kind,
+            "beta": r.beta,
+            "seed": r.seed,
+            "n_train": len(split.y_train),
+            "n_val": len(split.y_val),
+            "n_test": len(split.y_test),
+            "epochs": tr["epochs"],
+            "best_epoch": int(task.best_epoch[i]),
+            "test_rmse": float(test_rmse[i]),
+            "test_mae": float(test_mae[i]),
+            "val_rmse": float(val_rmse[i]),
             "train_rmse": float(train_rmse[i]),
             "test_rmse_best_over_epochs_official": float(task.best_test_over_epochs[i]),
-            "val_rmse_curve": task.val_curve[:, i].tolist(), "test_rmse_curve": task.test_curve[:, i].tolist(),
-            "fgsm_eps": eps, "fgsm_rmse": fgsm[:, i].tolist(),
+            "val_rmse_curve": task.val_curve[:, i].tolist(),
+            "test_rmse_curve": task.test_curve[:, i].tolist(),
+            "fgsm_eps": eps,
+            "fgsm_rmse": fgsm[:, i].tolist(),
             "fgsm_auc": float(np.trapezoid(fgsm[:, i], eps)) if len(eps) > 1 else float("nan"),
-            "ixt_norm_train": float(ixt_tr[i]), "iyt_bits_train": float(iyt_tr[i]),
-            "ixt_norm_test": float(ixt_te[i]), "iyt_bits_test": float(iyt_te[i]),
-            "final_train_loss": float(last_losses[i]), "losses_finite": bool(logged_finite),
-            "selection": "best validation epoch", "standardize": cfg["data"]["standardize"],
+            "ixt_norm_train": float(ixt_tr[i]),
+            "iyt_bits_train": float(iyt_tr[i]),
+            "ixt_norm_test": float(ixt_te[i]),
+            "iyt_bits_test": float(iyt_te[i]),
+            "final_train_loss": float(last_losses[i]),
+            "losses_finite": bool(logged_finite),
+            "selection": "best validation epoch",
+            "standardize": cfg["data"]["standardize"],
         }
         write_run(out_by_run[rel], metrics, config_hash=job.config_hash, seed=r.seed, started=t0)
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from paperdag.figures import save_figure
-from paperdag.stage import Job
 from paperdag.papers.cs_ib.selection import mean_curve, method_means, selected_runs
+from paperdag.stage import Job
 from paperdag.tables import write_table
 
 

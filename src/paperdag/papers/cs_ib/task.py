@@ -17,8 +17,9 @@ tracked too, and reported in its own clearly named column.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -232,7 +233,7 @@ class IBRegressionTask(nn.Module):
     @torch.no_grad()
     def information_plane(self, x: torch.Tensor, y: torch.Tensor, var_y: float) -> tuple[np.ndarray, np.ndarray]:
         """(normalised I_CS(X;T), I(Y;T) = ½ log₂(Var Y / MSE)) per model, averaged over batches of `batch`."""
-        ixt, iyt, n = [], [], 0
+        ixt, iyt, _n = [], [], 0
         for i in range(0, len(x), self.batch):
             xb = x[i:i + self.batch].unsqueeze(0).expand(len(self.runs), -1, -1)
             if xb.shape[1] < 2:

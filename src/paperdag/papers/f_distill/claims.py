@@ -7,6 +7,7 @@ the same metrics between two independent data samples of the same size, measured
 Precision, Sinkhorn divergence, the skewed start and digits are reported, not asserted.
 Paper scale: the paper's Tables 2–3 numbers (config `expected`) against paper-scale runs.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -53,12 +54,16 @@ def kl_beats_rkl_tv_every_seed(runs: pd.DataFrame) -> Outcome:
 def kl_beats_rkl_mean_fd(runs: pd.DataFrame) -> Outcome:
     p = paired(runs, "toy", "normal", "fd", "kl", "rkl")
     m = p.mean()
-    return Outcome(float(m["kl"] - m["rkl"]), bool(m["kl"] < m["rkl"]),
-                   f"mean FD: KL {m['kl']:.4f} ± {p['kl'].std():.4f}, RKL {m['rkl']:.4f} ± {p['rkl'].std():.4f} (measured = KL − RKL)")
+    return Outcome(
+        float(m["kl"] - m["rkl"]),
+        bool(m["kl"] < m["rkl"]),
+        f"mean FD: KL {m['kl']:.4f} ± {p['kl'].std():.4f}, RKL {m['rkl']:.4f} ± {p['rkl'].std():.4f} (measured = KL − RKL)",
+    )
 
 
 def not_worse_than_rkl(div: str, factor: float):
     """FD and TV within RKL × factor + floor, recall ≥ RKL's − floor (means over seeds)."""
+
     def evaluate(runs: pd.DataFrame) -> Outcome:
         checks, parts = [], []
         for metric, fl in (("fd", "fd"), ("tv", "tv")):
@@ -71,11 +76,13 @@ def not_worse_than_rkl(div: str, factor: float):
         checks.append(p[div] >= bound)
         parts.append(f"recall {p[div]:.4f} ≥ {bound:.4f}")
         return Outcome(f"{sum(map(bool, checks))}/3 bounds met", all(map(bool, checks)), "; ".join(parts))
+
     return evaluate
 
 
 def reported_table(task: str, init: str, metrics: tuple[str, ...]):
     """A reported comparison: mean per divergence, and the paired KL − RKL difference."""
+
     def evaluate(runs: pd.DataFrame) -> Outcome:
         rows = runs[(runs.get("task") == task) & (runs.get("init") == init)] if len(runs) else runs
         if not len(rows):
@@ -92,15 +99,18 @@ def reported_table(task: str, init: str, metrics: tuple[str, ...]):
             measured = float(diff.mean())
             parts.append(f"paired KL − RKL {present[0]} per seed: " + ", ".join(f"{v:.4g}" for v in diff))
         return Outcome(measured, None, "; ".join(parts))
+
     return evaluate
 
 
 def expected_value(spec: dict[str, Any]):
     """A paper-scale number from the paper's tables, checked within its tolerance."""
+
     def evaluate(runs: pd.DataFrame) -> Outcome:
         rows = _select(runs, spec["dataset"], "teacher_init", spec["divergence"])
         value = float(rows[spec["metric"]].mean())
         return Outcome(value, abs(value - spec["value"]) <= spec["tolerance"], f"paper {spec['value']} ± {spec['tolerance']}")
+
     return evaluate
 
 
@@ -108,26 +118,66 @@ def claims(cfg: dict[str, Any]) -> list[Claim]:
     """The claims of the report job's settings (paper-scale expected values from config)."""
     factor = cfg["claims"]["factor"]
     out = [
-        Claim("toy_kl_beats_rkl_tv_every_seed", "Forward-KL matches the mode masses better than reverse-KL (less mode-seeking), normal start",
-              "TV(KL) < TV(RKL) in every seed (paired)", kl_beats_rkl_tv_every_seed, ("default",),
-              "CIFAR-10 FID: KL 1.92 vs RKL 2.13"),
-        Claim("toy_kl_beats_rkl_mean_fd", "Forward-KL reaches a lower Fréchet distance than reverse-KL, normal start",
-              "mean FD(KL) < mean FD(RKL)", kl_beats_rkl_mean_fd, ("default",), "CIFAR-10 FID: KL 1.92 vs RKL 2.13"),
+        Claim(
+            "toy_kl_beats_rkl_tv_every_seed",
+            "Forward-KL matches the mode masses better than reverse-KL (less mode-seeking), normal start",
+            "TV(KL) < TV(RKL) in every seed (paired)",
+            kl_beats_rkl_tv_every_seed,
+            ("default",),
+            "CIFAR-10 FID: KL 1.92 vs RKL 2.13",
+        ),
+        Claim(
+            "toy_kl_beats_rkl_mean_fd",
+            "Forward-KL reaches a lower Fréchet distance than reverse-KL, normal start",
+            "mean FD(KL) < mean FD(RKL)",
+            kl_beats_rkl_mean_fd,
+            ("default",),
+            "CIFAR-10 FID: KL 1.92 vs RKL 2.13",
+        ),
     ]
     for div, paper in (("kl", "CIFAR-10 recall 0.62 vs 0.60"), ("js", "ImageNet-64 FID 1.16 vs 1.27")):
-        out.append(Claim(f"toy_{div}_not_worse_than_rkl", f"{div.upper()} is not worse than reverse-KL on FD, TV and recall, normal start",
-                         f"FD, TV ≤ RKL × {factor} + floor; recall ≥ RKL − floor (means over seeds)",
-                         not_worse_than_rkl(div, factor), ("default",), paper))
+        out.append(
+            Claim(
+                f"toy_{div}_not_worse_than_rkl",
+                f"{div.upper()} is not worse than reverse-KL on FD, TV and recall, normal start",
+                f"FD, TV ≤ RKL × {factor} + floor; recall ≥ RKL − floor (means over seeds)",
+                not_worse_than_rkl(div, factor),
+                ("default",),
+                paper,
+            )
+        )
     out += [
-        Claim("toy_normal_precision_sinkhorn", "Covering more modes may cost precision (reported)", "reported, not asserted",
-              reported_table("toy", "normal", ("precision", "sinkhorn", "coverage")), ALL),
-        Claim("toy_skewed_start", "From a two-mode start, less mode-seeking divergences recover more modes (reported)",
-              "reported, not asserted", reported_table("toy", "skewed", ("fd", "tv", "auc_tv", "coverage", "recall")), ALL),
-        Claim("digits_comparison", "On 8×8 digits, divergences compared by FD-digits, Inception FID, class TV (reported)",
-              "reported, not asserted", reported_table("digits", "normal", ("fd_digits", "fid", "class_tv", "recall")), ALL),
+        Claim(
+            "toy_normal_precision_sinkhorn",
+            "Covering more modes may cost precision (reported)",
+            "reported, not asserted",
+            reported_table("toy", "normal", ("precision", "sinkhorn", "coverage")),
+            ALL,
+        ),
+        Claim(
+            "toy_skewed_start",
+            "From a two-mode start, less mode-seeking divergences recover more modes (reported)",
+            "reported, not asserted",
+            reported_table("toy", "skewed", ("fd", "tv", "auc_tv", "coverage", "recall")),
+            ALL,
+        ),
+        Claim(
+            "digits_comparison",
+            "On 8×8 digits, divergences compared by FD-digits, Inception FID, class TV (reported)",
+            "reported, not asserted",
+            reported_table("digits", "normal", ("fd_digits", "fid", "class_tv", "recall")),
+            ALL,
+        ),
     ]
     for name, spec in sorted(cfg.get("expected", {}).items()):
-        out.append(Claim(f"paper_{name}", f"{spec['dataset']} {spec['divergence']} {spec['metric']} (paper table)",
-                         f"within ± {spec['tolerance']} of {spec['value']}", expected_value(spec), ("paper",), str(spec["value"])))
+        out.append(
+            Claim(
+                f"paper_{name}",
+                f"{spec['dataset']} {spec['divergence']} {spec['metric']} (paper table)",
+                f"within ± {spec['tolerance']} of {spec['value']}",
+                expected_value(spec),
+                ("paper",),
+                str(spec["value"]),
+            )
+        )
     return out
-

@@ -19,14 +19,13 @@ from torch import nn
 from paperdag.io import atomic_path
 from paperdag.metrics import frechet_distance_from_stats, gaussian_stats
 from paperdag.nn import BatchedMLP
+from paperdag.papers.f_distill.distill import Discriminator, DistillTask, OneStep, SharedTeacher, distill_config, slots
+from paperdag.papers.f_distill.edm import Denoiser, DenoiserTask, replicate
+from paperdag.papers.f_distill.toy import area_under, knn_precision_recall
 from paperdag.runs import write_run
 from paperdag.seeding import seed_everything, step_generator
 from paperdag.stage import Job
 from paperdag.training import fit
-
-from .distill import DistillTask, Discriminator, OneStep, SharedTeacher, distill_config, slots
-from .edm import Denoiser, DenoiserTask, replicate
-from .toy import area_under, knn_precision_recall
 
 METRICS = ["fd_digits", "class_tv", "precision", "recall"]
 REAL_SEED = 4242
@@ -92,7 +91,7 @@ def digits_prep(job: Job) -> None:
     stats: dict[str, Any] = dict(mu=mu, sigma=sigma, features=feats, class_hist=hist, accuracy=accuracy,
                                  real_images=ref[:64].numpy())
     if c["n_fid"]:
-        from .inception import inception_features, load_inception
+        from paperdag.papers.f_distill.inception import inception_features, load_inception
 
         inc = inception_features(load_inception(c["inception_weights"]), x[perm[-c["n_fid"]:]].reshape(-1, 8, 8))
         stats["inception_features"] = inc  # the statistics follow from these (cached once)
@@ -158,7 +157,7 @@ def digits(job: Job) -> None:
     task.trajectory[-1] = torch.stack([final_eval[k].float() for k in METRICS], 1)
     final = {k: v.double().numpy() for k, v in final_eval.items()}
     if c["n_fid"]:
-        from .inception import fid, inception_features, load_inception
+        from paperdag.papers.f_distill.inception import fid, inception_features, load_inception
 
         net = load_inception(c["inception_weights"])
         feats = inception_features(net, samples[:, : c["n_fid"]].reshape(-1, 8, 8)).reshape(m, c["n_fid"], -1)

@@ -13,17 +13,17 @@ the fake score and discriminator (the 5:1 schedule).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
 from paperdag.nn import BatchedMLP
+from paperdag.papers.f_distill.divergences import bin_normalise, density_ratio, normalised_weights
+from paperdag.papers.f_distill.edm import edm_weight, karras_grid, sample_grid_indices, time_bins
 from paperdag.seeding import step_generator
-
-from .divergences import bin_normalise, density_ratio, normalised_weights
-from .edm import edm_weight, karras_grid, sample_grid_indices, time_bins
 
 EVAL_STREAM_STEP = 10**7  # step index reserved for the fixed evaluation latents
 

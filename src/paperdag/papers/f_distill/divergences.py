@@ -6,7 +6,7 @@ ratio divided by its per-time-bin mean (EMA), then h divided by its batch mean.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -1,38 +1,54 @@
 """The f-distill jobs: `toy`, `digits_prep`, `digits`, `download`, `report` (see `spec`)."""
+
 from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from paperdag.papers.f_distill.distill import Discriminator, DistillConfig, DistillTask, SharedTeacher, distill_config, slots
+from paperdag.papers.f_distill.edm import Denoiser, DenoiserTask, MixtureTeacher
+from paperdag.papers.f_distill.toy import SkewedStart, ToyEvaluator, area_under, floor_metrics, mixture, sample_mixture
 from paperdag.runs import write_run
 from paperdag.seeding import seed_everything, step_generator
 from paperdag.stage import Job
 from paperdag.training import fit
 
-from .distill import DistillConfig, DistillTask, Discriminator, SharedTeacher, distill_config, slots
-from .edm import Denoiser, DenoiserTask, MixtureTeacher
-from .toy import SkewedStart, ToyEvaluator, area_under, floor_metrics, mixture, sample_mixture
-
 log = logging.getLogger(__name__)
 TOY_METRICS = ["fd", "tv", "coverage", "precision", "recall"]
 
 
-def _write_runs(job: Job, task_name: str, init: str, names: list[str], slot_seeds: list[int], eval_steps: list[int],
-                trajectory: np.ndarray, metric_names: list[str], final: dict[str, np.ndarray],
-                extra: dict[str, Any], t0: float) -> None:
+def _write_runs(
+    job: Job,
+    task_name: str,
+    init: str,
+    names: list[str],
+    slot_seeds: list[int],
+    eval_steps: list[int],
+    trajectory: np.ndarray,
+    metric_names: list[str],
+    final: dict[str, np.ndarray],
+    extra: dict[str, Any],
+    t0: float,
+) -> None:
     """One metrics.json per slot; outputs are listed in spec order (divergence-major, then seed)."""
     for i, (div, seed) in enumerate(zip(names, slot_seeds)):
         traj = {m: trajectory[:, i, k].tolist() for k, m in enumerate(metric_names)}
-        metrics = {"task": task_name, "init": init, "divergence": div, "seed": seed, "steps": eval_steps[-1],
-                   "eval_steps": eval_steps, "trajectory": traj,
-                   **{m: float(v[i]) for m, v in final.items()},
-                   **{f"auc_{m}": area_under(eval_steps, trajectory[:, i, k]) for k, m in enumerate(metric_names)},
-                   **extra.get(seed, {})}
+        metrics = {
+            "task": task_name,
+            "init": init,
+            "divergence": div,
+            "seed": seed,
+            "steps": eval_steps[-1],
+            "eval_steps": eval_steps,
+            "trajectory": traj,
+            **{m: float(v[i]) for m, v in final.items()},
+            **{f"auc_{m}": area_under(eval_steps, trajectory[:, i, k]) for k, m in enumerate(metric_names)},
+            **extra.get(seed, {}),
+        }
         write_run(job.outputs[i], metrics, config_hash=job.config_hash, seed=seed, started=t0)
 
 
@@ -55,40 +71,64 @@ def toy(job: Job) -> None:
 
     student = BatchedMLP(slot_seeds, [tc["latent_dim"], *tc["hidden"], 2], activation=torch.nn.functional.silu)
     if init == "skewed":
-        fit(SkewedStart(student, slot_seeds, means, tc["skewed_modes"], tc["std"], tc["batch"], tc["pretrain_lr"]),
-            steps=tc["pretrain_steps"], label=f"{job.label} skewed-start", run_labels=[f"{n}/seed{s}" for n, s in zip(names, slot_seeds)])
+        fit(
+            SkewedStart(student, slot_seeds, means, tc["skewed_modes"], tc["std"], tc["batch"], tc["pretrain_lr"]),
+            steps=tc["pretrain_steps"],
+            label=f"{job.label} skewed-start",
+            run_labels=[f"{n}/seed{s}" for n, s in zip(names, slot_seeds)],
+        )
     fake = Denoiser([s + 1000 for s in slot_seeds], 2, tc["hidden"], tc["sigma_data"])
     disc = Discriminator([s + 2000 for s in slot_seeds], 2, tc["disc_hidden"], tc["sigma_data"])
     reference = sample_mixture(means, weights, tc["std"], tc["n_eval"], step_generator(10**6, 0, 0))
     evaluator = ToyEvaluator(means, weights, reference, k=tc["knn_k"], sinkhorn_blur=tc["sinkhorn_blur"])
     eval_steps = sorted({s for s in tc["eval_steps"] if s < dc.student_steps} | {dc.student_steps})
     real = lambda g, n: sample_mixture(means, weights, tc["std"], n, g)  # noqa: E731
-    task = DistillTask(dc, names, slot_seeds, student, fake, disc, teacher, real, evaluator, eval_steps, tc["n_eval"], TOY_METRICS)
+    task = DistillTask(
+        dc, names, slot_seeds, student, fake, disc, teacher, real, evaluator, eval_steps, tc["n_eval"], TOY_METRICS
+    )
     ckpt = job.checkpoint_dir() / job.config_hash
-    fit(task, steps=dc.total_iterations, label=job.label, run_labels=[f"{n}/seed{s}" for n, s in zip(names, slot_seeds)],
-        checkpoint_dir=ckpt, checkpoint_every=tc["checkpoint_every"], accelerator=job.accelerator())
+    fit(
+        task,
+        steps=dc.total_iterations,
+        label=job.label,
+        run_labels=[f"{n}/seed{s}" for n, s in zip(names, slot_seeds)],
+        checkpoint_dir=ckpt,
+        checkpoint_every=tc["checkpoint_every"],
+        accelerator=job.accelerator(),
+    )
 
     samples = task.samples(tc["n_eval"])
-    final_eval = ToyEvaluator(means, weights, reference, k=tc["knn_k"], sinkhorn_blur=tc["sinkhorn_blur"], n_sinkhorn=tc["n_sinkhorn"])(samples)
+    final_eval = ToyEvaluator(
+        means, weights, reference, k=tc["knn_k"], sinkhorn_blur=tc["sinkhorn_blur"], n_sinkhorn=tc["n_sinkhorn"]
+    )(samples)
     task.trajectory[-1] = torch.stack([final_eval[m].float() for m in TOY_METRICS], 1)
     final = {m: v.double().numpy() for m, v in final_eval.items()}
     floors = {s: floor_metrics(means, weights, tc["std"], tc["n_eval"], s, tc["knn_k"]) for s in seeds}
-    _write_runs(job, "toy", init, names, slot_seeds, eval_steps, task.trajectory.double().numpy(), TOY_METRICS,
-                final, floors, t0)
+    _write_runs(job, "toy", init, names, slot_seeds, eval_steps, task.trajectory.double().numpy(), TOY_METRICS, final, floors, t0)
     from paperdag.io import atomic_path
 
     with atomic_path(job.outputs[-1]) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, samples=samples[:, :1000].numpy(), names=np.array(names), seeds=np.array(slot_seeds),
-                     reference=reference[:1000].numpy(), means=means.numpy())
+            np.savez(
+                fh,
+                samples=samples[:, :1000].numpy(),
+                names=np.array(names),
+                seeds=np.array(slot_seeds),
+                reference=reference[:1000].numpy(),
+                means=means.numpy(),
+            )
 
 
 def _train_toy_teacher(job: Job, means, weights, tc: dict[str, Any], dc: DistillConfig) -> Denoiser:
     mt = tc["mlp_teacher"]
     model = Denoiser([12345], 2, mt["hidden"], tc["sigma_data"])
     sampler = lambda g, n: sample_mixture(means, weights, tc["std"], n, g)  # noqa: E731
-    fit(DenoiserTask(model, sampler, mt["batch"], mt["lr"], mt["p_mean"], mt["p_std"], 12345), steps=mt["steps"],
-        label=f"{job.label} mlp-teacher", run_labels=["teacher"])
+    fit(
+        DenoiserTask(model, sampler, mt["batch"], mt["lr"], mt["p_mean"], mt["p_std"], 12345),
+        steps=mt["steps"],
+        label=f"{job.label} mlp-teacher",
+        run_labels=["teacher"],
+    )
     return model
 
 

@@ -7,10 +7,9 @@ import numpy as np
 import pandas as pd
 
 from paperdag.figures import save_figure
+from paperdag.papers.f_distill.divergences import NAMES
 from paperdag.stage import Job
 from paperdag.tables import write_table
-
-from .divergences import NAMES
 
 METRICS = ["fd", "tv", "coverage", "precision", "recall", "sinkhorn", "auc_tv", "fd_digits", "fid", "class_tv"]
 

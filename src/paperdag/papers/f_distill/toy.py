@@ -5,10 +5,11 @@ Fréchet distance on the samples themselves (no feature network), mode coverage 
 least half their expected mass), total variation between the per-mode histogram and π, k-NN
 precision/recall (Kynkäänniemi et al. 2019, k = 3) and the Sinkhorn divergence (geomloss).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -41,6 +42,7 @@ def mode_histogram(x: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
 def knn_precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
     """Improved precision/recall: a point is covered if it lies within the k-NN radius of some point
     of the other set. real, fake: (M, N, d) → (precision, recall), each (M,)."""
+
     def radii(a: torch.Tensor) -> torch.Tensor:
         d = torch.cdist(a, a)
         return d.kthvalue(k + 1, dim=-1).values  # the point itself is at distance 0
@@ -55,8 +57,15 @@ def knn_precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> 
 class ToyEvaluator:
     """Metrics of every slot's samples against a fixed reference sample of the data (same n for all)."""
 
-    def __init__(self, means: torch.Tensor, weights: torch.Tensor, reference: torch.Tensor, k: int = 3,
-                 sinkhorn_blur: float = 0.05, n_sinkhorn: int = 0) -> None:
+    def __init__(
+        self,
+        means: torch.Tensor,
+        weights: torch.Tensor,
+        reference: torch.Tensor,
+        k: int = 3,
+        sinkhorn_blur: float = 0.05,
+        n_sinkhorn: int = 0,
+    ) -> None:
         self.means, self.weights, self.reference, self.k = means, weights, reference, k
         self.blur, self.n_sinkhorn = sinkhorn_blur, n_sinkhorn
 
@@ -66,8 +75,7 @@ class ToyEvaluator:
         hist = mode_histogram(x, self.means)
         precision, recall = knn_precision_recall(ref, x, self.k)
         out = {
-            "fd": torch.tensor([frechet_distance(x[i].double().numpy(), self.reference.double().numpy())
-                                for i in range(m)]),
+            "fd": torch.tensor([frechet_distance(x[i].double().numpy(), self.reference.double().numpy()) for i in range(m)]),
             "tv": 0.5 * (hist - self.weights).abs().sum(-1),
             "coverage": (hist >= 0.5 * self.weights).sum(-1).float(),
             "precision": precision,
@@ -83,8 +91,16 @@ class SkewedStart(nn.Module):
     """Pretrains the batched student z → x to put its mass on two modes only (the protocol's skewed
     start, mimicking the paper's Fig. 8): z[0] picks the mode, z[1:3] the offset within it."""
 
-    def __init__(self, student: BatchedMLP, slot_seeds: Sequence[int], means: torch.Tensor, modes: Sequence[int],
-                 std: float, batch: int, lr: float) -> None:
+    def __init__(
+        self,
+        student: BatchedMLP,
+        slot_seeds: Sequence[int],
+        means: torch.Tensor,
+        modes: Sequence[int],
+        std: float,
+        batch: int,
+        lr: float,
+    ) -> None:
         super().__init__()
         self.student, self.slot_seeds = student, list(slot_seeds)
         self.register_buffer("targets", means[list(modes)])
@@ -92,7 +108,9 @@ class SkewedStart(nn.Module):
         self.latent_dim = student.layers[0].weight.shape[1]
 
     def training_loss(self, step: int) -> torch.Tensor:
-        z = torch.stack([torch.randn(self.batch, self.latent_dim, generator=step_generator(s, step, 11)) for s in self.slot_seeds])
+        z = torch.stack(
+            [torch.randn(self.batch, self.latent_dim, generator=step_generator(s, step, 11)) for s in self.slot_seeds]
+        )
         mode = (z[..., 0] > 0).long()
         target = self.targets[mode] + self.std * z[..., 1:3]
         return ((self.student(z) - target) ** 2).sum(-1).mean(1)
@@ -107,9 +125,11 @@ def floor_metrics(means: torch.Tensor, weights: torch.Tensor, std: float, n: int
     b = sample_mixture(means, weights, std, n, step_generator(seed, 0, 22))
     hist = mode_histogram(b[None], means)[0]
     _, recall = knn_precision_recall(a[None], b[None], k)
-    return {"floor_fd": frechet_distance(a.double().numpy(), b.double().numpy()),
-            "floor_tv": float(0.5 * (hist - weights).abs().sum()),
-            "floor_recall_gap": float(1.0 - recall[0])}
+    return {
+        "floor_fd": frechet_distance(a.double().numpy(), b.double().numpy()),
+        "floor_tv": float(0.5 * (hist - weights).abs().sum()),
+        "floor_recall_gap": float(1.0 - recall[0]),
+    }
 
 
 def area_under(steps: Sequence[int], values: np.ndarray) -> float:

@@ -4,6 +4,7 @@ The paper reports no numeric tables (its results are singular-value trajectory f
 so these claims encode its qualitative statements and the protocol's derived checks.
 ID claims use the primary estimator (gap rule, first gap excluded) at σ* = 0.05 × RMS radius.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,9 +34,12 @@ def id_rows(runs: pd.DataFrame, run_type: str) -> pd.DataFrame:
     """The per-(variant, rule, σ) ID summaries of every run of a type, one row each, with the run's identity."""
     rows = []
     for _, run in _of(runs, run_type).iterrows():
-        ident = {"manifold": run["manifold"], "k": run["k"],
-                 "model": run.get("model") if run_type == "trained" else None,
-                 "seed": run.get("seed") if run_type == "trained" else None}
+        ident = {
+            "manifold": run["manifold"],
+            "k": run["k"],
+            "model": run.get("model") if run_type == "trained" else None,
+            "seed": run.get("seed") if run_type == "trained" else None,
+        }
         rows += [{**ident, **entry} for entry in run["id"]]
     df = pd.DataFrame(rows)
     if run_type == "exact":
@@ -50,19 +54,29 @@ def _star(df: pd.DataFrame, rule: str = "gap") -> pd.DataFrame:
 def exact_id(runs: pd.DataFrame) -> Outcome:
     df = _star(id_rows(runs, "exact"))
     share = df[df["variant"] == "exact"].set_index("manifold")["share_exact"]
-    return Outcome(float(share.min()), bool(share.min() >= 0.95), "share exactly k: " + ", ".join(f"{m} {v:.2f}" for m, v in share.items()))
+    return Outcome(
+        float(share.min()), bool(share.min() >= 0.95), "share exactly k: " + ", ".join(f"{m} {v:.2f}" for m, v in share.items())
+    )
 
 
 def id_gauge_changes(runs: pd.DataFrame) -> Outcome:
     df = _star(id_rows(runs, "exact"))
     changed = df[df["variant"] == "id_gauge"].set_index("manifold")["share_changed"]
-    return Outcome(float(changed.min()), bool(changed.min() >= 0.8), "share changed: " + ", ".join(f"{m} {v:.2f}" for m, v in changed.items()))
+    return Outcome(
+        float(changed.min()),
+        bool(changed.min() >= 0.8),
+        "share changed: " + ", ".join(f"{m} {v:.2f}" for m, v in changed.items()),
+    )
 
 
 def const_gauge_keeps_id(runs: pd.DataFrame) -> Outcome:
     df = _star(id_rows(runs, "exact"))
     share = df[df["variant"] == "const_gauge"].set_index("manifold")["share_exact"]
-    return Outcome(float(share.min()), bool(share.min() >= 0.95), "share exactly k under (I + cJ)s: " + ", ".join(f"{m} {v:.2f}" for m, v in share.items()))
+    return Outcome(
+        float(share.min()),
+        bool(share.min() >= 0.95),
+        "share exactly k under (I + cJ)s: " + ", ".join(f"{m} {v:.2f}" for m, v in share.items()),
+    )
 
 
 def _gmm_means(runs: pd.DataFrame) -> pd.Series:
@@ -79,9 +93,14 @@ def gauge_sampling(runs: pd.DataFrame) -> Outcome:
     if not len(gauged):
         raise MissingRuns("no c > 0 runs")
     ratio = gauged / means["c0"]
-    return Outcome(float(ratio.max()), bool(ratio.max() <= 2.0),
-                   f"seed-mean Sinkhorn: c0 {means['c0']:.4g}, " + ", ".join(f"{v} {means[v]:.4g}" for v in gauged.index)
-                   + (f", truth {means['truth']:.4g}" if "truth" in means else "") + f" ({n_seeds} seeds)")
+    return Outcome(
+        float(ratio.max()),
+        bool(ratio.max() <= 2.0),
+        f"seed-mean Sinkhorn: c0 {means['c0']:.4g}, "
+        + ", ".join(f"{v} {means[v]:.4g}" for v in gauged.index)
+        + (f", truth {means['truth']:.4g}" if "truth" in means else "")
+        + f" ({n_seeds} seeds)",
+    )
 
 
 def gauge_sampling_smoke(runs: pd.DataFrame) -> Outcome:
@@ -100,8 +119,11 @@ def gauge_loglik(runs: pd.DataFrame) -> Outcome:
     err = gmm["loglik_err_vs_exact_per_dim"].dropna()
     if not len(diff):
         raise MissingRuns("no gauged log-likelihood runs")
-    return Outcome(float(diff.max()), bool(diff.max() <= 1e-2),
-                   f"max |log p_c − log p_0| per dim over points; mean error vs exact log-density ≤ {err.max():.2g} nats/dim")
+    return Outcome(
+        float(diff.max()),
+        bool(diff.max() <= 1e-2),
+        f"max |log p_c − log p_0| per dim over points; mean error vs exact log-density ≤ {err.max():.2g} nats/dim",
+    )
 
 
 def gauge_divergence_free(runs: pd.DataFrame) -> Outcome:
@@ -109,17 +131,25 @@ def gauge_divergence_free(runs: pd.DataFrame) -> Outcome:
     values = [float(row["rel_div_universal_gauge"]), float(row["rel_div_id_gauge_circle"])]
     control = float(row["rel_div_control_not_gauge"])
     ok = all(v <= 1e-2 for v in values) and control >= 0.1  # NaN fails
-    return Outcome(max(values) if ok else float("nan") if any(np.isnan(values)) else max(values), ok,
-                   f"universal {row['rel_div_universal_gauge']:.2g}, ID gauge on S¹ {row['rel_div_id_gauge_circle']:.2g}; "
-                   f"control r = c∇log p gives {control:.2g}")
+    return Outcome(
+        max(values) if ok else float("nan") if any(np.isnan(values)) else max(values),
+        ok,
+        f"universal {row['rel_div_universal_gauge']:.2g}, ID gauge on S¹ {row['rel_div_id_gauge_circle']:.2g}; "
+        f"control r = c∇log p gives {control:.2g}",
+    )
 
 
 def exact_trajectories(runs: pd.DataFrame) -> Outcome:
     ex = _of(runs, "exact")
     ok = (ex["traj_share_k"] >= 0.95) & (ex["traj_min_decades"] >= 1.0)
-    return Outcome(float(ex["traj_min_decades"].min()), bool(ok.all()),
-                   "; ".join(f"{r.manifold}: share k {r.traj_share_k:.2f}, min separation {r.traj_min_decades:.2f} decades"
-                             for r in ex.itertuples()))
+    return Outcome(
+        float(ex["traj_min_decades"].min()),
+        bool(ok.all()),
+        "; ".join(
+            f"{r.manifold}: share k {r.traj_share_k:.2f}, min separation {r.traj_min_decades:.2f} decades"
+            for r in ex.itertuples()
+        ),
+    )
 
 
 def gate_ratios(runs: pd.DataFrame) -> pd.Series:
@@ -138,8 +168,10 @@ def _check_gate(runs: pd.DataFrame) -> pd.Series:
         raise MissingRuns(f"no sphere runs of {sorted(missing)}")
     failed = ratios[ratios < GATE_RATIO]
     if len(failed):
-        raise GateFailed("adequacy gate failed (learned/exact radial slope on S² at σ* < 0.5): "
-                         + ", ".join(f"{m} {v:.3f}" for m, v in failed.items()))
+        raise GateFailed(
+            "adequacy gate failed (learned/exact radial slope on S² at σ* < 0.5): "
+            + ", ".join(f"{m} {v:.3f}" for m, v in failed.items())
+        )
     return ratios
 
 
@@ -155,22 +187,32 @@ def trained_id(runs: pd.DataFrame) -> Outcome:
         raise MissingRuns("need both model kinds")
     cons, unc = shares["conservative"], shares["unconstrained"]
     ok = (cons >= 0.5) & (cons - unc >= 0.2)
-    return Outcome(int(ok.sum()), bool(ok.sum() >= 2),
-                   f"{int(ok.sum())} of {len(ok)} manifolds (need 2); share exactly k cons/uncons: "
-                   + ", ".join(f"{m} {cons[m]:.2f}/{unc[m]:.2f}" for m in shares.index)
-                   + "; gate ratios " + ", ".join(f"{m} {v:.2f}" for m, v in ratios.items()))
+    return Outcome(
+        int(ok.sum()),
+        bool(ok.sum() >= 2),
+        f"{int(ok.sum())} of {len(ok)} manifolds (need 2); share exactly k cons/uncons: "
+        + ", ".join(f"{m} {cons[m]:.2f}/{unc[m]:.2f}" for m in shares.index)
+        + "; gate ratios "
+        + ", ".join(f"{m} {v:.2f}" for m, v in ratios.items()),
+    )
 
 
 def trained_id_log_gap(runs: pd.DataFrame) -> Outcome:
     shares = _trained_shares(runs, "log_gap")
-    return Outcome("; ".join(f"{m}: " + ", ".join(f"{k} {shares.loc[m, k]:.2f}" for k in shares.columns) for m in shares.index),
-                   None, "share exactly k at σ* with the log-gap rule (secondary estimator), seed mean")
+    return Outcome(
+        "; ".join(f"{m}: " + ", ".join(f"{k} {shares.loc[m, k]:.2f}" for k in shares.columns) for m in shares.index),
+        None,
+        "share exactly k at σ* with the log-gap rule (secondary estimator), seed mean",
+    )
 
 
 def adequacy_gate(runs: pd.DataFrame) -> Outcome:
     ratios = gate_ratios(runs)
-    return Outcome(", ".join(f"{m} {v:.3f}" for m, v in ratios.items()), None,
-                   "seed-mean learned/exact radial-slope ratio on S² at σ* (gate: ≥ 0.5 for every model kind)")
+    return Outcome(
+        ", ".join(f"{m} {v:.3f}" for m, v in ratios.items()),
+        None,
+        "seed-mean learned/exact radial-slope ratio on S² at σ* (gate: ≥ 0.5 for every model kind)",
+    )
 
 
 def conservative_symmetric(runs: pd.DataFrame) -> Outcome:
@@ -179,35 +221,100 @@ def conservative_symmetric(runs: pd.DataFrame) -> Outcome:
     if not len(cons):
         raise MissingRuns("no conservative runs")
     unc = tr[tr["model"] == "unconstrained"]["non_conservativity_mean"]
-    return Outcome(float(cons.max()), bool(cons.max() <= 1e-5),
-                   "max over runs and points of ‖∇s − ∇sᵀ‖_F/‖∇s‖_F (float32)"
-                   + (f"; unconstrained mean {np.median(unc):.3g}" if len(unc) else ""))
+    return Outcome(
+        float(cons.max()),
+        bool(cons.max() <= 1e-5),
+        "max over runs and points of ‖∇s − ∇sᵀ‖_F/‖∇s‖_F (float32)"
+        + (f"; unconstrained mean {np.median(unc):.3g}" if len(unc) else ""),
+    )
 
 
 def claims(cfg: dict[str, Any]) -> list[Claim]:
     """The claims of the report job's settings."""
     return [
-        Claim("exact_score_id", "With the exact score, the score-SVD estimator recovers the intrinsic dimension (S², torus).",
-              "share exactly k ≥ 0.95 on every manifold with a closed-form score", exact_id, ALL),
-        Claim("id_gauge_changes_estimate", "A gauge term inside the manifold's subspace keeps sampling exact but corrupts ID estimation.",
-              "ID-corrupting gauge at c = 1 changes the estimate at ≥ 80% of base points", id_gauge_changes, ALL),
-        Claim("constant_gauge_keeps_id", "The constant-J gauge (I + cJ)·s does not change the rank seen by the estimator.",
-              "share exactly k ≥ 0.95 at c = 1", const_gauge_keeps_id, TRAINED),
-        Claim("gauge_sampling_exact", "Adding the universal gauge c·J·∇log p keeps probability-flow sampling exact.",
-              "seed-mean Sinkhorn divergence for c ∈ {1, 3} ≤ 2 × the c = 0 seed mean (≥ 5 seeds)", gauge_sampling, TRAINED),
-        Claim("gauge_sampling_smoke", "Sampling with the gauge at c = 1 is as good as exact samples (smoke check).",
-              "Sinkhorn(c = 1) ≤ 3 × truth-vs-truth", gauge_sampling_smoke, ("smoke",)),
-        Claim("gauge_loglik_exact", "The ODE log-likelihood is unchanged by the universal gauge.",
-              "max |Δ log p| ≤ 1e-2 nats per dimension", gauge_loglik, ALL),
-        Claim("gauge_divergence_free", "Both gauge terms satisfy ∇·(p r) = 0.",
-              "relative finite-difference divergence ≤ 1e-2 (control ≥ 0.1)", gauge_divergence_free, ALL),
-        Claim("exact_flow_trajectories", "Flow-Jacobian singular values: k saturate, the normal ones vanish (exact score).",
-              "log-gap gives k at ≥ 95% of trajectories and k-th/(k+1)-th ≥ 1 decade", exact_trajectories, ALL),
-        Claim("conservative_id_better", "For ID estimation from the score, conservativity is desirable.",
-              "on ≥ 2 of 3 manifolds: conservative share exactly k at σ* ≥ 0.5 and ≥ unconstrained + 0.2 (gate first)",
-              trained_id, TRAINED, paper_value="Stanczuk et al.: 10-sphere → 11, 50-sphere → 51 (trained)"),
-        Claim("conservative_is_symmetric", "s = ∇ₓE_θ is conservative: its Jacobian is symmetric.",
-              "non-conservativity ≤ 1e-5 (float precision)", conservative_symmetric, ALL),
-        Claim("trained_id_log_gap", "Secondary estimator: log-gap rule on the trained models.", "reported", trained_id_log_gap, TRAINED),
-        Claim("adequacy_gate", "Training adequacy: learned radial score slope on S² at σ*.", "reported (gate ≥ 0.5)", adequacy_gate, TRAINED),
+        Claim(
+            "exact_score_id",
+            "With the exact score, the score-SVD estimator recovers the intrinsic dimension (S², torus).",
+            "share exactly k ≥ 0.95 on every manifold with a closed-form score",
+            exact_id,
+            ALL,
+        ),
+        Claim(
+            "id_gauge_changes_estimate",
+            "A gauge term inside the manifold's subspace keeps sampling exact but corrupts ID estimation.",
+            "ID-corrupting gauge at c = 1 changes the estimate at ≥ 80% of base points",
+            id_gauge_changes,
+            ALL,
+        ),
+        Claim(
+            "constant_gauge_keeps_id",
+            "The constant-J gauge (I + cJ)·s does not change the rank seen by the estimator.",
+            "share exactly k ≥ 0.95 at c = 1",
+            const_gauge_keeps_id,
+            TRAINED,
+        ),
+        Claim(
+            "gauge_sampling_exact",
+            "Adding the universal gauge c·J·∇log p keeps probability-flow sampling exact.",
+            "seed-mean Sinkhorn divergence for c ∈ {1, 3} ≤ 2 × the c = 0 seed mean (≥ 5 seeds)",
+            gauge_sampling,
+            TRAINED,
+        ),
+        Claim(
+            "gauge_sampling_smoke",
+            "Sampling with the gauge at c = 1 is as good as exact samples (smoke check).",
+            "Sinkhorn(c = 1) ≤ 3 × truth-vs-truth",
+            gauge_sampling_smoke,
+            ("smoke",),
+        ),
+        Claim(
+            "gauge_loglik_exact",
+            "The ODE log-likelihood is unchanged by the universal gauge.",
+            "max |Δ log p| ≤ 1e-2 nats per dimension",
+            gauge_loglik,
+            ALL,
+        ),
+        Claim(
+            "gauge_divergence_free",
+            "Both gauge terms satisfy ∇·(p r) = 0.",
+            "relative finite-difference divergence ≤ 1e-2 (control ≥ 0.1)",
+            gauge_divergence_free,
+            ALL,
+        ),
+        Claim(
+            "exact_flow_trajectories",
+            "Flow-Jacobian singular values: k saturate, the normal ones vanish (exact score).",
+            "log-gap gives k at ≥ 95% of trajectories and k-th/(k+1)-th ≥ 1 decade",
+            exact_trajectories,
+            ALL,
+        ),
+        Claim(
+            "conservative_id_better",
+            "For ID estimation from the score, conservativity is desirable.",
+            "on ≥ 2 of 3 manifolds: conservative share exactly k at σ* ≥ 0.5 and ≥ unconstrained + 0.2 (gate first)",
+            trained_id,
+            TRAINED,
+            paper_value="Stanczuk et al.: 10-sphere → 11, 50-sphere → 51 (trained)",
+        ),
+        Claim(
+            "conservative_is_symmetric",
+            "s = ∇ₓE_θ is conservative: its Jacobian is symmetric.",
+            "non-conservativity ≤ 1e-5 (float precision)",
+            conservative_symmetric,
+            ALL,
+        ),
+        Claim(
+            "trained_id_log_gap",
+            "Secondary estimator: log-gap rule on the trained models.",
+            "reported",
+            trained_id_log_gap,
+            TRAINED,
+        ),
+        Claim(
+            "adequacy_gate",
+            "Training adequacy: learned radial score slope on S² at σ*.",
+            "reported (gate ≥ 0.5)",
+            adequacy_gate,
+            TRAINED,
+        ),
     ]

@@ -18,7 +18,7 @@ The VE probability-flow ODE is integrated in u = log σ: dx/du = −σ²·s(x, �
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -13,7 +13,7 @@ model m sees only its own data set.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

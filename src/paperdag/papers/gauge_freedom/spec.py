@@ -6,6 +6,7 @@ Light on purpose (no torch): the Snakefile imports it to build the DAG.
   one metrics.json per (manifold, kind, seed).
 - `report`: tables, figures and claims.json.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,8 +25,11 @@ FIGURES = ("spectra", "trajectories", "gauge_samples")
 
 STAGES = (
     Stage("analytic", gpu=False),
-    Stage("train", tag="{manifold}/{kind}",
-          constraints={"manifold": r"sphere\d*|torus|swiss_roll", "kind": r"conservative|unconstrained"}),
+    Stage(
+        "train",
+        tag="{manifold}/{kind}",
+        constraints={"manifold": r"sphere\d*|torus|swiss_roll", "kind": r"conservative|unconstrained"},
+    ),
     Stage("report", heavy=False),
 )
 
@@ -71,8 +75,11 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
     if stage == "train":
         return _trained_files(cfg, "{manifold}", "{kind}")
     if stage == "report":
-        return ["claims.json"] + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")] + [
-            f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
+        return (
+            ["claims.json"]
+            + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")]
+            + [f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
+        )
     raise KeyError(stage)
 
 
@@ -89,10 +96,21 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
     """Only what the job reads: retraining one manifold × kind does not rerun the others."""
     shared = {k: cfg[k] for k in _SHARED}
     if stage == "analytic":
-        return {**shared, "exact_manifolds": cfg["exact_manifolds"], "gauge": cfg["gauge"], "gmm": cfg["gmm"], "grid": cfg["grid"]}
+        return {
+            **shared,
+            "exact_manifolds": cfg["exact_manifolds"],
+            "gauge": cfg["gauge"],
+            "gmm": cfg["gmm"],
+            "grid": cfg["grid"],
+        }
     if stage == "train":
         return {**shared, "seeds": cfg["seeds"], "n_train": cfg["n_train"], "model": cfg["model"], "training": cfg["training"]}
     if stage == "report":
-        return {"manifolds": cfg["manifolds"], "kinds": cfg["kinds"], "exact_manifolds": cfg["exact_manifolds"],
-                "gmm": {"c_values": cfg["gmm"]["c_values"]}, "id": {"sigma_star_factor": cfg["id"]["sigma_star_factor"]}}
+        return {
+            "manifolds": cfg["manifolds"],
+            "kinds": cfg["kinds"],
+            "exact_manifolds": cfg["exact_manifolds"],
+            "gmm": {"c_values": cfg["gmm"]["c_values"]},
+            "id": {"sigma_star_factor": cfg["id"]["sigma_star_factor"]},
+        }
     raise KeyError(stage)

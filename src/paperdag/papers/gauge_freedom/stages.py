@@ -1,25 +1,43 @@
 """The gauge-freedom jobs: `analytic` (exact scores, no training), `train` (one manifold × model kind,
 seeds batched), `report` (tables, figures, claims)."""
+
 from __future__ import annotations
 
 import logging
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from paperdag.io import atomic_path
+from paperdag.papers.gauge_freedom import spec
+from paperdag.papers.gauge_freedom.analytic import (
+    GaussianMixture,
+    Manifold,
+    id_corrupting_gauge,
+    rms_radius,
+    skew_matrix,
+    sphere_log_density,
+    universal_gauge,
+)
+from paperdag.papers.gauge_freedom.estimators import (
+    RULES,
+    centred_spectra,
+    flow_jacobian_trajectory,
+    full_log_gap_rule,
+    id_summary,
+    non_conservativity,
+    ode_log_likelihood,
+    perturb,
+    pointwise_jacobian,
+    radial_slope,
+    sample_ode,
+)
 from paperdag.runs import write_run
 from paperdag.seeding import seed_everything
 from paperdag.stage import Job
-
-from . import spec
-from .analytic import GaussianMixture, Manifold, rms_radius, skew_matrix, sphere_log_density, id_corrupting_gauge, universal_gauge
-from .estimators import (RULES, centred_spectra, flow_jacobian_trajectory, full_log_gap_rule, id_summary, non_conservativity,
-                         ode_log_likelihood, perturb, pointwise_jacobian, radial_slope, sample_ode)
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +66,28 @@ def _sigmas(cfg: dict[str, Any], m: Manifold) -> tuple[float, list[tuple[float, 
     return radius, [(f, f * radius) for f in cfg["id"]["sigma_factors"]]
 
 
-def _id_entries(spectra: np.ndarray, k: int, variant: str, factor: float, sigma: float, star: float,
-                reference: dict[str, np.ndarray] | None = None) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+def _id_entries(
+    spectra: np.ndarray,
+    k: int,
+    variant: str,
+    factor: float,
+    sigma: float,
+    star: float,
+    reference: dict[str, np.ndarray] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
     """Summaries of both gap rules for one spectrum set (n_base, D)."""
     entries, estimates = [], {}
     for rule, fn in RULES.items():
         est = fn(spectra)
         estimates[rule] = est
-        entry = {"variant": variant, "rule": rule, "sigma_factor": factor, "sigma": sigma,
-                 "is_sigma_star": bool(math.isclose(factor, star)), **id_summary(est, k)}
+        entry = {
+            "variant": variant,
+            "rule": rule,
+            "sigma_factor": factor,
+            "sigma": sigma,
+            "is_sigma_star": bool(math.isclose(factor, star)),
+            **id_summary(est, k),
+        }
         if reference is not None:
             entry["share_changed"] = float((est != reference[rule]).mean())
         entries.append(entry)
@@ -82,8 +113,14 @@ def _gmm_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
         truth = gmm.sample(cfg["n_samples"], cfg["sigma_min"], gen)
         loglik0 = None
         for variant in ["truth"] + [f"c{c:g}" for c in cfg["c_values"]]:
-            metrics: dict[str, Any] = {"run_type": "gmm", "variant": variant, "seed": seed, "n_samples": cfg["n_samples"],
-                                       "n_reference": cfg["n_reference"], "ode_steps": cfg["ode_steps"]}
+            metrics: dict[str, Any] = {
+                "run_type": "gmm",
+                "variant": variant,
+                "seed": seed,
+                "n_samples": cfg["n_samples"],
+                "n_reference": cfg["n_reference"],
+                "ode_steps": cfg["ode_steps"],
+            }
             if variant == "truth":
                 samples = truth
             else:
@@ -93,8 +130,14 @@ def _gmm_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
                 metrics["c"] = c
                 if seed in cfg["loglik_seeds"]:
                     x0 = ref[: cfg["n_loglik"]]
-                    ll = ode_log_likelihood(score, x0, lambda z: gmm.log_density(z, cfg["sigma_max"]),
-                                            cfg["sigma_min"], cfg["sigma_max"], cfg["loglik_steps"])
+                    ll = ode_log_likelihood(
+                        score,
+                        x0,
+                        lambda z: gmm.log_density(z, cfg["sigma_max"]),
+                        cfg["sigma_min"],
+                        cfg["sigma_max"],
+                        cfg["loglik_steps"],
+                    )
                     exact = gmm.log_density(x0, cfg["sigma_min"])
                     metrics["loglik_err_vs_exact_per_dim"] = float((ll - exact).abs().mean() / 2)
                     if c == 0:
@@ -130,15 +173,27 @@ def _divergence_check(job: Job, t0: float) -> None:
     s = gmm.score(pts, sigma)
     universal = rel_div(p, universal_gauge(gmm.score, c, j)(pts, sigma).numpy() - s.numpy(), s.numpy())
     # ID-corrupting gauge for the unit circle (S¹ in R²): p_σ is rotation-invariant.
-    from .analytic import sphere_score
+    from paperdag.papers.gauge_freedom.analytic import sphere_score
+
     pc = np.exp(sphere_log_density(pts.numpy(), 1, sigma) - sphere_log_density(pts.numpy(), 1, sigma).max())
     sc = sphere_score(pts, 1, sigma)
     circle = rel_div(pc, (id_corrupting_gauge(lambda x, sg: sphere_score(x, 1, sg), c, j)(pts, sigma) - sc).numpy(), sc.numpy())
     not_gauge = rel_div(p, c * s.numpy(), s.numpy())  # r = c∇log p is NOT a gauge: control
-    write_run(_out(job, spec.GAUGE_CHECK), {
-        "run_type": "gauge_check", "variant": "grid", "grid_n": cfg["n"], "grid_sigma": sigma,
-        "rel_div_universal_gauge": universal, "rel_div_id_gauge_circle": circle, "rel_div_control_not_gauge": not_gauge,
-    }, config_hash=job.config_hash, seed=None, started=t0)
+    write_run(
+        _out(job, spec.GAUGE_CHECK),
+        {
+            "run_type": "gauge_check",
+            "variant": "grid",
+            "grid_n": cfg["n"],
+            "grid_sigma": sigma,
+            "rel_div_universal_gauge": universal,
+            "rel_div_id_gauge_circle": circle,
+            "rel_div_control_not_gauge": not_gauge,
+        },
+        config_hash=job.config_hash,
+        seed=None,
+        started=t0,
+    )
 
 
 def _exact_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
@@ -153,7 +208,9 @@ def _exact_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
         variants = {
             "exact": m.exact_score,
             "id_gauge": id_corrupting_gauge(m.exact_score, cfg["gauge"]["c_id"], m.subspace_skew(cfg["gauge"]["skew_seed"])),
-            "const_gauge": universal_gauge(m.exact_score, cfg["gauge"]["c_const"], skew_matrix(m.ambient, cfg["gauge"]["skew_seed"])),
+            "const_gauge": universal_gauge(
+                m.exact_score, cfg["gauge"]["c_const"], skew_matrix(m.ambient, cfg["gauge"]["skew_seed"])
+            ),
         }
         entries: list[dict[str, Any]] = []
         for factor, sigma in sigmas:
@@ -167,19 +224,35 @@ def _exact_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
                 if math.isclose(factor, idc["sigma_star_factor"]):
                     arrays[f"spectra_{name}_{variant}"] = spectra
         # flow-Jacobian trajectories of the exact score (protocol check 4)
-        x_start = cfg["sigma_max"] * torch.randn(tr["n_points"], m.ambient, generator=torch.Generator().manual_seed(tr["seed"]),
-                                                 dtype=torch.float64)
-        grid, svs = flow_jacobian_trajectory(m.exact_score, x_start, cfg["sigma_max"], cfg["sigma_min"], tr["n_steps"], tr["n_record"])
+        x_start = cfg["sigma_max"] * torch.randn(
+            tr["n_points"], m.ambient, generator=torch.Generator().manual_seed(tr["seed"]), dtype=torch.float64
+        )
+        grid, svs = flow_jacobian_trajectory(
+            m.exact_score, x_start, cfg["sigma_max"], cfg["sigma_min"], tr["n_steps"], tr["n_record"]
+        )
         final = svs[:, -1]
         ids = full_log_gap_rule(final)
         decades = np.log10(final[:, m.k - 1] / final[:, m.k])
         arrays[f"traj_{name}_exact"], arrays["traj_sigmas"] = svs, grid
-        jac = pointwise_jacobian(lambda z: m.exact_score(z, sigmas[0][1]), base)
-        write_run(_out(job, spec.exact_run(name)), {
-            "run_type": "exact", "manifold": name, "k": m.k, "ambient_dim": m.ambient, "rms_radius": radius,
-            "id": entries, "traj_share_k": float((ids == m.k).mean()), "traj_min_decades": float(decades.min()),
-            "traj_ids": ids.tolist(), "non_conservativity_max": float(non_conservativity(jac).max()),
-        }, config_hash=job.config_hash, seed=None, started=t0)
+        jac = pointwise_jacobian(lambda z, m=m, sigma=sigmas[0][1]: m.exact_score(z, sigma), base)
+        write_run(
+            _out(job, spec.exact_run(name)),
+            {
+                "run_type": "exact",
+                "manifold": name,
+                "k": m.k,
+                "ambient_dim": m.ambient,
+                "rms_radius": radius,
+                "id": entries,
+                "traj_share_k": float((ids == m.k).mean()),
+                "traj_min_decades": float(decades.min()),
+                "traj_ids": ids.tolist(),
+                "non_conservativity_max": float(non_conservativity(jac).max()),
+            },
+            config_hash=job.config_hash,
+            seed=None,
+            started=t0,
+        )
     return arrays
 
 
@@ -196,17 +269,18 @@ def analytic(job: Job) -> None:
 # --------------------------------------------------------------------------- training
 def _batched(model, sigma_scale: float = 1.0):
     """A score function on (M, ..., D) for a batched model (flattened to (M, N, D) and back)."""
+
     def fn(x: torch.Tensor, sigma: float) -> torch.Tensor:
         flat = x.reshape(x.shape[0], -1, x.shape[-1]).float()
         return model.score(flat, sigma).reshape(x.shape).to(x.dtype)
+
     return fn
 
 
 def train(job: Job) -> None:
     """Train one manifold × model kind (all seeds as one batched model), then measure ID, gate, asymmetry."""
+    from paperdag.papers.gauge_freedom.model import BatchedScoreModel, DSMTask
     from paperdag.training import fit
-
-    from .model import BatchedScoreModel, DSMTask
 
     cfg, tc = job.cfg, job.cfg["training"]
     seed_everything(0, threads=job.threads)
@@ -215,12 +289,20 @@ def train(job: Job) -> None:
     m = _manifold(cfg, name)
     seeds = list(cfg["seeds"])
     data = torch.stack([torch.as_tensor(m.sample(cfg["n_train"], seed=1_000 + s), dtype=torch.float32) for s in seeds])
-    model = BatchedScoreModel(kind, seeds, m.ambient, cfg["model"]["hidden"], cfg["model"]["n_freq"], cfg["sigma_min"], cfg["sigma_max"])
+    model = BatchedScoreModel(
+        kind, seeds, m.ambient, cfg["model"]["hidden"], cfg["model"]["n_freq"], cfg["sigma_min"], cfg["sigma_max"]
+    )
     task = DSMTask(model, data, seeds, tc["batch"], tc["lr"], tc["steps"], cfg["sigma_min"], cfg["sigma_max"])
-    history = fit(task, steps=tc["steps"], label=job.label, run_labels=[f"{name}/{kind}/seed{s}" for s in seeds],
-                  checkpoint_dir=job.checkpoint_dir() / job.config_hash, checkpoint_every=tc["checkpoint_every"],
-                  log_every=max(tc["steps"] // 10, 1),
-                  accelerator=job.accelerator())
+    history = fit(
+        task,
+        steps=tc["steps"],
+        label=job.label,
+        run_labels=[f"{name}/{kind}/seed{s}" for s in seeds],
+        checkpoint_dir=job.checkpoint_dir() / job.config_hash,
+        checkpoint_every=tc["checkpoint_every"],
+        log_every=max(tc["steps"] // 10, 1),
+        accelerator=job.accelerator(),
+    )
     model.eval()
     score = _batched(model)
     idc, tr = cfg["id"], cfg["trajectories"]
@@ -239,8 +321,10 @@ def train(job: Job) -> None:
         if math.isclose(factor, idc["sigma_star_factor"]):
             spectra_star = spectra
     # non-conservativity at noisy data points, σ*
-    x_nc = (base + sigma_star * torch.randn(base.shape, generator=torch.Generator().manual_seed(idc["perturb_seed"] + 1),
-                                            dtype=base.dtype)).float()
+    x_nc = (
+        base
+        + sigma_star * torch.randn(base.shape, generator=torch.Generator().manual_seed(idc["perturb_seed"] + 1), dtype=base.dtype)
+    ).float()
     jac = pointwise_jacobian(lambda z: model.score(z, sigma_star), x_nc.expand(len(seeds), *x_nc.shape))
     nc = non_conservativity(jac.double()).detach().numpy()
     # adequacy gate (S² only): learned radial slope / exact radial slope at σ*
@@ -251,20 +335,43 @@ def train(job: Job) -> None:
         learned = radial_slope(score, dirs.expand(len(seeds), *dirs.shape), sigma_star)
         slope_ratio = (learned / exact_slope).mean(-1).tolist()
     # flow-Jacobian trajectories (figure)
-    x_start = cfg["sigma_max"] * torch.randn(tr["n_points"], m.ambient, generator=torch.Generator().manual_seed(tr["seed"]),
-                                             dtype=torch.float64)
-    grid, svs = flow_jacobian_trajectory(score, x_start.expand(len(seeds), *x_start.shape).clone(), cfg["sigma_max"],
-                                         cfg["sigma_min"], tr["n_trained_steps"], tr["n_record"])
+    x_start = cfg["sigma_max"] * torch.randn(
+        tr["n_points"], m.ambient, generator=torch.Generator().manual_seed(tr["seed"]), dtype=torch.float64
+    )
+    grid, svs = flow_jacobian_trajectory(
+        score,
+        x_start.expand(len(seeds), *x_start.shape).clone(),
+        cfg["sigma_max"],
+        cfg["sigma_min"],
+        tr["n_trained_steps"],
+        tr["n_record"],
+    )
     _save_npz(_out(job, spec.trained_curves(name, kind)), spectra_star=spectra_star, traj=svs, traj_sigmas=grid)
     final_losses = history[-1][1] if history else [float("nan")] * len(seeds)
     for i, seed in enumerate(seeds):
-        write_run(_out(job, spec.trained_run(name, kind, seed)), {
-            "run_type": "trained", "manifold": name, "model": kind, "seed": seed, "k": m.k, "ambient_dim": m.ambient,
-            "steps": tc["steps"], "rms_radius": radius, "sigma_star": sigma_star, "id": entries[i],
-            "non_conservativity_mean": float(nc[i].mean()), "non_conservativity_max": float(nc[i].max()),
-            "radial_slope_ratio": slope_ratio[i], "last_logged_loss": final_losses[i],
-            "traj_final_ids": full_log_gap_rule(svs[i, :, -1]).tolist(),
-        }, config_hash=job.config_hash, seed=seed, started=t0)
+        write_run(
+            _out(job, spec.trained_run(name, kind, seed)),
+            {
+                "run_type": "trained",
+                "manifold": name,
+                "model": kind,
+                "seed": seed,
+                "k": m.k,
+                "ambient_dim": m.ambient,
+                "steps": tc["steps"],
+                "rms_radius": radius,
+                "sigma_star": sigma_star,
+                "id": entries[i],
+                "non_conservativity_mean": float(nc[i].mean()),
+                "non_conservativity_max": float(nc[i].max()),
+                "radial_slope_ratio": slope_ratio[i],
+                "last_logged_loss": final_losses[i],
+                "traj_final_ids": full_log_gap_rule(svs[i, :, -1]).tolist(),
+            },
+            config_hash=job.config_hash,
+            seed=seed,
+            started=t0,
+        )
 
 
 # --------------------------------------------------------------------------- report

@@ -1,4 +1,5 @@
 """Tables and figures of the gauge-freedom runs (called by `paperdag.aggregate.report_paper`)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,12 +9,11 @@ import numpy as np
 import pandas as pd
 
 from paperdag.claims import MissingRuns
-from paperdag.stage import Job
 from paperdag.figures import plt, save_figure
+from paperdag.papers.gauge_freedom import spec
+from paperdag.papers.gauge_freedom.claims import id_rows
+from paperdag.stage import Job
 from paperdag.tables import write_table
-
-from . import spec
-from .claims import id_rows
 
 ID_COLS = ["mean_id", "share_exact", "share_k_plus_1", "share_within_1"]
 
@@ -62,12 +62,27 @@ def gmm_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def trained_table(runs: pd.DataFrame) -> pd.DataFrame:
     tr = runs[runs["run_type"] == "trained"] if "run_type" in runs else runs.iloc[0:0]
-    cols = ["manifold", "model", "seed", "steps", "sigma_star", "share_exact_star", "share_exact_star_log_gap",
-            "non_conservativity_mean", "non_conservativity_max", "radial_slope_ratio", "last_logged_loss"]
+    cols = [
+        "manifold",
+        "model",
+        "seed",
+        "steps",
+        "sigma_star",
+        "share_exact_star",
+        "share_exact_star_log_gap",
+        "non_conservativity_mean",
+        "non_conservativity_max",
+        "radial_slope_ratio",
+        "last_logged_loss",
+    ]
     if not len(tr):
         return pd.DataFrame(columns=cols)
     star = _safe_id_rows(runs, "trained")
-    star = star[star["is_sigma_star"]].pivot_table(index=["manifold", "model", "seed"], columns="rule", values="share_exact").reset_index()
+    star = (
+        star[star["is_sigma_star"]]
+        .pivot_table(index=["manifold", "model", "seed"], columns="rule", values="share_exact")
+        .reset_index()
+    )
     star = star.rename(columns={"gap": "share_exact_star", "log_gap": "share_exact_star_log_gap"})
     out = tr.merge(star, on=["manifold", "model", "seed"])
     return out.reindex(columns=cols).sort_values(["manifold", "model", "seed"], ignore_index=True)
@@ -82,13 +97,22 @@ def _spectra_figure(paper_dir: Path, cfg: dict[str, Any]) -> plt.Figure:
     names = cfg["manifolds"]
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
     for ax, name in zip(axes[0], names):
-        for label, arr in [("exact", analytic.get(f"spectra_{name}_exact")), ("exact + ID gauge", analytic.get(f"spectra_{name}_id_gauge"))]:
+        for label, arr in [
+            ("exact", analytic.get(f"spectra_{name}_exact")),
+            ("exact + ID gauge", analytic.get(f"spectra_{name}_id_gauge")),
+        ]:
             if arr is not None:
                 ax.semilogy(np.arange(1, arr.shape[-1] + 1), arr.mean(0), "k-" if label == "exact" else "k:", label=label)
         for kind, style in (("conservative", "C0-o"), ("unconstrained", "C3-s")):
             cur = _load(paper_dir / spec.trained_curves(name, kind))
             if cur is not None and cur["spectra_star"].size:
-                ax.semilogy(np.arange(1, cur["spectra_star"].shape[-1] + 1), cur["spectra_star"][0].mean(0), style, ms=3, label=f"{kind} (seed 0)")
+                ax.semilogy(
+                    np.arange(1, cur["spectra_star"].shape[-1] + 1),
+                    cur["spectra_star"][0].mean(0),
+                    style,
+                    ms=3,
+                    label=f"{kind} (seed 0)",
+                )
         ax.set(title=f"{name}: centred score spectrum at σ*", xlabel="index i", ylabel="mean singular value")
         ax.legend(fontsize=7)
     fig.tight_layout()

@@ -20,7 +20,7 @@ draws them once per repeat); the generated samples come from a stream keyed by Î
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

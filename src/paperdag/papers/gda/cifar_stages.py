@@ -18,12 +18,12 @@ fresh permutation drawn from `step_generator(seed, epoch)`; the cDCGAN alternate
 and generator steps (2 · epochs · ceil(m / batch) steps in all), its minibatches drawn with
 replacement from `step_generator(seed, step)`, so a resumed run draws what the uninterrupted run would.
 """
+
 from __future__ import annotations
 
 import math
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -42,7 +42,8 @@ from paperdag.stage import Job
 
 def download(job: Job) -> None:
     """The CIFAR-10 tarball (sha256-checked), unpacked with member checks, and a manifest."""
-    from paperdag.data import download as fetch, safe_extract
+    from paperdag.data import download as fetch
+    from paperdag.data import safe_extract
 
     spec = job.cfg["download"]
     archive, manifest = Path(job.outputs[0]), Path(job.outputs[1])
@@ -63,8 +64,9 @@ def _to_unit(x_uint8: torch.Tensor) -> torch.Tensor:
 class CifarGAN(nn.Module):
     """The cDCGAN as a `paperdag.training.fit` task: even steps train D, odd steps train G (non-saturating)."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, *, z_dim: int, width: int, batch: int, lr: float, beta1: float,
-                 seed: int) -> None:
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, *, z_dim: int, width: int, batch: int, lr: float, beta1: float, seed: int
+    ) -> None:
         super().__init__()
         torch.manual_seed(seed)  # weight init
         self.G, self.D = Generator(z_dim, width), Discriminator(width)
@@ -82,7 +84,9 @@ class CifarGAN(nn.Module):
             with torch.no_grad():
                 fake = self.G(z, fake_y)
             r, f = self.D(real, real_y), self.D(fake, fake_y)
-            loss = F.binary_cross_entropy_with_logits(r, torch.ones_like(r)) + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))
+            loss = F.binary_cross_entropy_with_logits(r, torch.ones_like(r)) + F.binary_cross_entropy_with_logits(
+                f, torch.zeros_like(f)
+            )
         else:
             frozen = {k: v.detach() for k, v in self.D.named_parameters()}
             logit = functional_call(self.D, frozen, (self.G(z, fake_y), fake_y))
@@ -103,12 +107,27 @@ def cdcgan(job: Job) -> None:
     data = _data(job)
     idx = stratified_subset(data.y_train, cc["m"], seed)
     gc = cc["cdcgan"]
-    task = CifarGAN(data.x_train[idx], data.y_train[idx], z_dim=gc["z_dim"], width=gc["width"], batch=gc["batch"],
-                    lr=gc["lr"], beta1=gc["beta1"], seed=seed)
+    task = CifarGAN(
+        data.x_train[idx],
+        data.y_train[idx],
+        z_dim=gc["z_dim"],
+        width=gc["width"],
+        batch=gc["batch"],
+        lr=gc["lr"],
+        beta1=gc["beta1"],
+        seed=seed,
+    )
     steps = 2 * gc["epochs"] * math.ceil(len(idx) / gc["batch"])
     ckpt = job.checkpoint_dir() / job.config_hash
-    fit(task, steps=steps, label=f"{job.label} cdcgan", run_labels=[f"cdcgan seed={seed}"], checkpoint_dir=ckpt,
-        checkpoint_every=gc["checkpoint_every"], accelerator=job.accelerator())
+    fit(
+        task,
+        steps=steps,
+        label=f"{job.label} cdcgan",
+        run_labels=[f"cdcgan seed={seed}"],
+        checkpoint_dir=ckpt,
+        checkpoint_every=gc["checkpoint_every"],
+        accelerator=job.accelerator(),
+    )
     with atomic_path(job.outputs[0]) as tmp:
         torch.save({"generator": task.G.cpu().state_dict(), "z_dim": gc["z_dim"], "width": gc["width"], "seed": seed}, tmp)
 
@@ -123,7 +142,7 @@ def generate(generator_path: Path, n: int, seed: int, device: str, batch: int = 
     gen = torch.Generator().manual_seed(seed)
     out = []
     for lo in range(0, n, batch):
-        y = labels[lo: lo + batch]
+        y = labels[lo : lo + batch]
         z = torch.randn(len(y), state["z_dim"], generator=gen)
         img = G(z.to(device), y.to(device))
         out.append(((img + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu())
@@ -138,16 +157,32 @@ def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     flip = torch.rand(n, generator=gen) < 0.5
     rows = (dy[:, None] + torch.arange(32)[None]).to(x.device)  # (n, 32)
     cols = (dx[:, None] + torch.arange(32)[None]).to(x.device)
-    out = padded[torch.arange(n, device=x.device)[:, None, None, None], torch.arange(3, device=x.device)[None, :, None, None],
-                 rows[:, None, :, None], cols[:, None, None, :]]
+    out = padded[
+        torch.arange(n, device=x.device)[:, None, None, None],
+        torch.arange(3, device=x.device)[None, :, None, None],
+        rows[:, None, :, None],
+        cols[:, None, None, :],
+    ]
     return torch.where(flip.to(x.device)[:, None, None, None], out.flip(-1), out)
 
 
 class ResNetTask(nn.Module):
     """ResNet-18 on a uint8 bank (real + generated), one shuffled pass per epoch, OneCycle lr per epoch."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, *, augmentation: str, epochs: int, batch: int, lr: float,
-                 momentum: float, weight_decay: float, pct_start: float, seed: int) -> None:
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        augmentation: str,
+        epochs: int,
+        batch: int,
+        lr: float,
+        momentum: float,
+        weight_decay: float,
+        pct_start: float,
+        seed: int,
+    ) -> None:
         super().__init__()
         torch.manual_seed(seed)
         self.net = ResNet18()
@@ -174,13 +209,12 @@ class ResNetTask(nn.Module):
         if self._opt is not None:
             for group in self._opt.param_groups:
                 group["lr"] = self.lrs[epoch]
-        idx = self._perm[1][i * self.batch: (i + 1) * self.batch]
+        idx = self._perm[1][i * self.batch : (i + 1) * self.batch]
         x = self.prepare(self.x[idx], step_generator(self.seed, step, stream=2))
         return F.cross_entropy(self.net(x), self.y[idx].to(x.device)).reshape(1)
 
     def configure_optimizer(self) -> torch.optim.Optimizer:
-        self._opt = torch.optim.SGD(self.net.parameters(), lr=self.lrs[0], momentum=self.momentum,
-                                    weight_decay=self.weight_decay)
+        self._opt = torch.optim.SGD(self.net.parameters(), lr=self.lrs[0], momentum=self.momentum, weight_decay=self.weight_decay)
         return self._opt
 
     @torch.no_grad()
@@ -189,8 +223,8 @@ class ResNetTask(nn.Module):
         self.net.eval()
         correct, total_loss = 0, 0.0
         for lo in range(0, len(x), batch):
-            xb = self.prepare(torch.as_tensor(x[lo: lo + batch]), gen)
-            yb = torch.as_tensor(y[lo: lo + batch]).to(xb.device)
+            xb = self.prepare(torch.as_tensor(x[lo : lo + batch]), gen)
+            yb = torch.as_tensor(y[lo : lo + batch]).to(xb.device)
             logits = self.net(xb)
             correct += int((logits.argmax(1) == yb).sum())
             total_loss += float(F.cross_entropy(logits, yb, reduction="sum"))
@@ -229,18 +263,53 @@ def augment_cifar(job: Job) -> None:
         xg, yg = generate(gpath, n_gen, seed + 17, device)
         x, y = np.concatenate([x, xg]), np.concatenate([y, yg])
     rc = cc["classifier"]
-    task = ResNetTask(x, y, augmentation=aug, epochs=rc["epochs"], batch=rc["batch"], lr=rc["lr"], momentum=rc["momentum"],
-                      weight_decay=rc["weight_decay"], pct_start=rc["pct_start"], seed=seed)
+    task = ResNetTask(
+        x,
+        y,
+        augmentation=aug,
+        epochs=rc["epochs"],
+        batch=rc["batch"],
+        lr=rc["lr"],
+        momentum=rc["momentum"],
+        weight_decay=rc["weight_decay"],
+        pct_start=rc["pct_start"],
+        seed=seed,
+    )
     steps = rc["epochs"] * task.steps_per_epoch
     ckpt = job.checkpoint_dir() / job.config_hash
-    fit(task, steps=steps, label=f"{job.label} resnet18", run_labels=[f"{aug} {gen_name} m_G={n_gen} seed={seed}"],
-        checkpoint_dir=ckpt, checkpoint_every=rc["checkpoint_every"], accelerator=accelerator)
+    fit(
+        task,
+        steps=steps,
+        label=f"{job.label} resnet18",
+        run_labels=[f"{aug} {gen_name} m_G={n_gen} seed={seed}"],
+        checkpoint_dir=ckpt,
+        checkpoint_every=rc["checkpoint_every"],
+        accelerator=accelerator,
+    )
     task.to(device)
-    train_acc, train_loss = task.evaluate(x, y, torch.Generator().manual_seed(seed + 29) if aug == "base" else None, cc["eval_batch"])
+    train_acc, train_loss = task.evaluate(
+        x, y, torch.Generator().manual_seed(seed + 29) if aug == "base" else None, cc["eval_batch"]
+    )
     test_acc, test_loss = task.evaluate(data.x_test, data.y_test, None, cc["eval_batch"])
-    write_run(job.outputs[0], {
-        "experiment": "cifar", "dataset": "cifar10", "augmentation": aug, "generator": gen_name, "m": int(cc["m"]),
-        "n_generated": n_gen, "seed": seed, "epochs": rc["epochs"],
-        "train_acc": train_acc, "train_loss": train_loss, "test_acc": test_acc, "test_loss": test_loss,
-        "acc_gap": abs(train_acc - test_acc), "loss_gap": abs(train_loss - test_loss),
-    }, config_hash=job.config_hash, seed=seed, started=t0)
+    write_run(
+        job.outputs[0],
+        {
+            "experiment": "cifar",
+            "dataset": "cifar10",
+            "augmentation": aug,
+            "generator": gen_name,
+            "m": int(cc["m"]),
+            "n_generated": n_gen,
+            "seed": seed,
+            "epochs": rc["epochs"],
+            "train_acc": train_acc,
+            "train_loss": train_loss,
+            "test_acc": test_acc,
+            "test_loss": test_loss,
+            "acc_gap": abs(train_acc - test_acc),
+            "loss_gap": abs(train_loss - test_loss),
+        },
+        config_hash=job.config_hash,
+        seed=seed,
+        started=t0,
+    )

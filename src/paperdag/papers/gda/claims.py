@@ -8,6 +8,7 @@ protocol's recollection of the paper's §5, marked there as unverified against t
 `base`-augmentation check is evaluated on the cDCGAN runs; the StyleGAN2-ADA check stays
 `not evaluated` (that generator is not built).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -59,8 +60,11 @@ def slopes_d1(runs: pd.DataFrame) -> pd.Series:
 def no_faster_rate(runs: pd.DataFrame) -> Outcome:
     slopes = slopes_d1(runs)
     diff = (slopes.drop(0) - slopes[0]).abs()
-    return Outcome(float(diff.max()), bool((diff <= SLOPE_TOL).all()),
-                   f"slope(γ=0) = {slopes[0]:.3f}; " + ", ".join(f"γ={int(g)}: {s:.3f}" for g, s in slopes.drop(0).items()))
+    return Outcome(
+        float(diff.max()),
+        bool((diff <= SLOPE_TOL).all()),
+        f"slope(γ=0) = {slopes[0]:.3f}; " + ", ".join(f"γ={int(g)}: {s:.3f}" for g, s in slopes.drop(0).items()),
+    )
 
 
 def gap_ratio_d1(runs: pd.DataFrame) -> Outcome:
@@ -69,8 +73,12 @@ def gap_ratio_d1(runs: pd.DataFrame) -> Outcome:
     worst = ratio.stack()
     key = (np.log(worst)).abs().idxmax()
     ok = bool(((worst >= RATIO_LOW) & (worst <= RATIO_HIGH)).all())
-    return Outcome(float(worst[key]), ok, f"furthest from 1 at m={int(key[0])}, γ={int(key[1])}; range "
-                   f"[{worst.min():.3f}, {worst.max():.3f}] over {len(worst)} (m, γ) cells")
+    return Outcome(
+        float(worst[key]),
+        ok,
+        f"furthest from 1 at m={int(key[0])}, γ={int(key[1])}; range "
+        f"[{worst.min():.3f}, {worst.max():.3f}] over {len(worst)} (m, γ) cells",
+    )
 
 
 def _d_sweep(runs: pd.DataFrame) -> pd.DataFrame:
@@ -86,8 +94,9 @@ def high_d_reduction(runs: pd.DataFrame) -> Outcome:
     if HIGH_D_GAMMA not in table.columns or not len(table):
         raise MissingRuns(f"no d ≥ {HIGH_D_MIN} runs at γ = {HIGH_D_GAMMA}")
     ratio = table[HIGH_D_GAMMA] / table[0]
-    return Outcome(float(ratio.max()), bool((ratio <= HIGH_D_RATIO).all()),
-                   ", ".join(f"d={int(d)}: {r:.3f}" for d, r in ratio.items()))
+    return Outcome(
+        float(ratio.max()), bool((ratio <= HIGH_D_RATIO).all()), ", ".join(f"d={int(d)}: {r:.3f}" for d, r in ratio.items())
+    )
 
 
 def plateau_in_gamma(runs: pd.DataFrame) -> Outcome:
@@ -98,8 +107,9 @@ def plateau_in_gamma(runs: pd.DataFrame) -> Outcome:
     rises = curve[1:] / curve[:-1] - 1
     last = abs(curve[-1] - curve[-2]) / curve[-2]
     ok = bool(rises.max() <= MONOTONE_SLACK and last <= PLATEAU_TOL)
-    return Outcome(float(last), ok, f"largest rise between successive γ: {rises.max():+.3f}; gaps "
-                   + ", ".join(f"{v:.3f}" for v in curve))
+    return Outcome(
+        float(last), ok, f"largest rise between successive γ: {rises.max():+.3f}; gaps " + ", ".join(f"{v:.3f}" for v in curve)
+    )
 
 
 def gain_grows_with_d(runs: pd.DataFrame) -> Outcome:
@@ -109,8 +119,11 @@ def gain_grows_with_d(runs: pd.DataFrame) -> Outcome:
         raise MissingRuns("the d sweep needs two dimensions and a γ > 0")
     gain = 1 - table[g_max] / table[0]
     steps = np.diff(gain.to_numpy())
-    return Outcome(float(steps.min()), bool((steps > 0).all()),
-                   f"relative gain 1 − gap(γ={int(g_max)})/gap(0): " + ", ".join(f"d={int(d)}: {v:.3f}" for d, v in gain.items()))
+    return Outcome(
+        float(steps.min()),
+        bool((steps > 0).all()),
+        f"relative gain 1 − gap(γ={int(g_max)})/gap(0): " + ", ".join(f"d={int(d)}: {v:.3f}" for d, v in gain.items()),
+    )
 
 
 def largest_d_gap_reduced(runs: pd.DataFrame) -> Outcome:
@@ -124,8 +137,11 @@ def largest_d_gap_reduced(runs: pd.DataFrame) -> Outcome:
 def zero_one_not_improved(runs: pd.DataFrame) -> Outcome:
     sub = _sim(runs, "d_sweep")
     big = sub[sub["d"] == sub["d"].max()].set_index("gamma")["test_err_mean"].sort_index()
-    return Outcome(f"{big.iloc[0]:.3f} → {big.iloc[-1]:.3f}", None,
-                   f"test 0-1 error at d={int(sub['d'].max())}, m={int(sub['m'].iloc[0])}, γ = {int(big.index[0])} → {int(big.index[-1])}")
+    return Outcome(
+        f"{big.iloc[0]:.3f} → {big.iloc[-1]:.3f}",
+        None,
+        f"test 0-1 error at d={int(sub['d'].max())}, m={int(sub['m'].iloc[0])}, γ = {int(big.index[0])} → {int(big.index[-1])}",
+    )
 
 
 def _digits(runs: pd.DataFrame, generator: str) -> pd.DataFrame:
@@ -149,11 +165,16 @@ def digits_effect(generator: str):
         fid = aug.groupby(["dataset", "m"])["generator_class_fidelity"].mean()
         aug = aug.groupby(["dataset", "m"])[["test_acc", "acc_gap"]].mean()
         delta = (aug - base).dropna()
-        parts = [f"{ds} m={int(m)}: Δacc {100 * r.test_acc:+.1f} pt, Δgap {100 * r.acc_gap:+.1f} pt, FD {fd[(ds, m)]:.2f}, "
-                 f"class fidelity {fid[(ds, m)]:.2f}"
-                 for (ds, m), r in delta.iterrows()]
-        return Outcome(f"Δ test acc {100 * delta['test_acc'].mean():+.2f} pt, Δ acc gap {100 * delta['acc_gap'].mean():+.2f} pt",
-                       None, f"γ={int(g_max)} vs γ=0, mean over seeds (stand-in data, not CIFAR-10): " + "; ".join(parts))
+        parts = [
+            f"{ds} m={int(m)}: Δacc {100 * r.test_acc:+.1f} pt, Δgap {100 * r.acc_gap:+.1f} pt, FD {fd[(ds, m)]:.2f}, "
+            f"class fidelity {fid[(ds, m)]:.2f}"
+            for (ds, m), r in delta.iterrows()
+        ]
+        return Outcome(
+            f"Δ test acc {100 * delta['test_acc'].mean():+.2f} pt, Δ acc gap {100 * delta['acc_gap'].mean():+.2f} pt",
+            None,
+            f"γ={int(g_max)} vs γ=0, mean over seeds (stand-in data, not CIFAR-10): " + "; ".join(parts),
+        )
 
     return evaluate
 
@@ -178,33 +199,81 @@ def cifar_base_aug_small_effect(runs: pd.DataFrame) -> Outcome:
 def claims(cfg: dict[str, Any]) -> list[Claim]:
     """The claims of the report job's settings."""
     return [
-        Claim("no_faster_rate", "GDA does not give a faster learning rate: at d = 1 the log-log slope of the gap in m is "
-              "the same with and without augmentation", f"|slope_γ − slope_0| ≤ {SLOPE_TOL} for every γ", no_faster_rate,
-              paper_value="protocol CPU re-run (not the authors'): slope ≈ −0.51 for every γ"),
-        Claim("gap_ratio_d1", "At d = 1 augmentation leaves the gap essentially unchanged",
-              f"gap(γ)/gap(0) ∈ [{RATIO_LOW}, {RATIO_HIGH}] for every m and γ", gap_ratio_d1,
-              paper_value="protocol CPU re-run: curves within ±0.02"),
-        Claim("high_d_reduction", "When d/m is large (m = 10, d ≥ 20), GDA lowers the gap by a constant factor",
-              f"gap(γ={HIGH_D_GAMMA}) ≤ {HIGH_D_RATIO} × gap(γ=0) for every d ≥ {HIGH_D_MIN}", high_d_reduction,
-              paper_value="protocol CPU re-run: d=20 2.07→0.99, d=50 5.05→1.37, d=100 10.0→2.10"),
-        Claim("plateau_in_gamma", f"At d = {PLATEAU_D}, m = {PLATEAU_M} the gap decreases in γ, then plateaus",
-              f"non-increasing within {MONOTONE_SLACK:.0%} and last two points within {PLATEAU_TOL:.0%}", plateau_in_gamma,
-              paper_value="protocol CPU re-run: 5.16 … 1.54, 1.51"),
-        Claim("gain_grows_with_d", "The relative gain of GDA grows with the dimension d (at fixed m)",
-              "1 − gap(γ_max)/gap(0) strictly increasing in d", gain_grows_with_d),
-        Claim("largest_d_gap_reduced", "At the largest d of the d sweep, GDA lowers the gap",
-              "gap(γ_max) / gap(0) < 1", largest_d_gap_reduced, scales=("smoke", "default", "paper"),
-              paper_value="protocol smoke check, CPU re-run margin ≈ 30% at (d, m) = (10, 10)"),
-        Claim("test_error_not_improved", "The gain concerns the gap, not the test error (bGMM)", "reported",
-              zero_one_not_improved, scales=("smoke", "default", "paper"),
-              paper_value="protocol CPU re-run: 0.166 / 0.184 / 0.167 at γ = 0 / 1 / 50 (d=50, m=10)"),
-        Claim("digits_cgan", "Digits stand-in: a conditional GAN fitted on m real digits, used for augmentation",
-              "reported", digits_effect("cgan")),
-        Claim("digits_cgauss", "Digits stand-in: class-conditional Gaussians fitted on m real digits, used for augmentation",
-              "reported", digits_effect("cgauss")),
-        Claim("cifar_stylegan_gap", "CIFAR-10 without standard augmentation: StyleGAN2-ADA data at m_G ≥ 100k lower acc_gap",
-              "acc_gap(m_G) < acc_gap(0)", _stylegan_not_built, scales=("paper",)),
-        Claim("cifar_base_aug_small_effect", "CIFAR-10 with `base` augmentation: GAN data change test accuracy little",
-              "|Δ test accuracy| ≤ 1 point (cDCGAN data; the paper's claim also covers StyleGAN2-ADA)",
-              cifar_base_aug_small_effect, scales=("paper",)),
+        Claim(
+            "no_faster_rate",
+            "GDA does not give a faster learning rate: at d = 1 the log-log slope of the gap in m is "
+            "the same with and without augmentation",
+            f"|slope_γ − slope_0| ≤ {SLOPE_TOL} for every γ",
+            no_faster_rate,
+            paper_value="protocol CPU re-run (not the authors'): slope ≈ −0.51 for every γ",
+        ),
+        Claim(
+            "gap_ratio_d1",
+            "At d = 1 augmentation leaves the gap essentially unchanged",
+            f"gap(γ)/gap(0) ∈ [{RATIO_LOW}, {RATIO_HIGH}] for every m and γ",
+            gap_ratio_d1,
+            paper_value="protocol CPU re-run: curves within ±0.02",
+        ),
+        Claim(
+            "high_d_reduction",
+            "When d/m is large (m = 10, d ≥ 20), GDA lowers the gap by a constant factor",
+            f"gap(γ={HIGH_D_GAMMA}) ≤ {HIGH_D_RATIO} × gap(γ=0) for every d ≥ {HIGH_D_MIN}",
+            high_d_reduction,
+            paper_value="protocol CPU re-run: d=20 2.07→0.99, d=50 5.05→1.37, d=100 10.0→2.10",
+        ),
+        Claim(
+            "plateau_in_gamma",
+            f"At d = {PLATEAU_D}, m = {PLATEAU_M} the gap decreases in γ, then plateaus",
+            f"non-increasing within {MONOTONE_SLACK:.0%} and last two points within {PLATEAU_TOL:.0%}",
+            plateau_in_gamma,
+            paper_value="protocol CPU re-run: 5.16 … 1.54, 1.51",
+        ),
+        Claim(
+            "gain_grows_with_d",
+            "The relative gain of GDA grows with the dimension d (at fixed m)",
+            "1 − gap(γ_max)/gap(0) strictly increasing in d",
+            gain_grows_with_d,
+        ),
+        Claim(
+            "largest_d_gap_reduced",
+            "At the largest d of the d sweep, GDA lowers the gap",
+            "gap(γ_max) / gap(0) < 1",
+            largest_d_gap_reduced,
+            scales=("smoke", "default", "paper"),
+            paper_value="protocol smoke check, CPU re-run margin ≈ 30% at (d, m) = (10, 10)",
+        ),
+        Claim(
+            "test_error_not_improved",
+            "The gain concerns the gap, not the test error (bGMM)",
+            "reported",
+            zero_one_not_improved,
+            scales=("smoke", "default", "paper"),
+            paper_value="protocol CPU re-run: 0.166 / 0.184 / 0.167 at γ = 0 / 1 / 50 (d=50, m=10)",
+        ),
+        Claim(
+            "digits_cgan",
+            "Digits stand-in: a conditional GAN fitted on m real digits, used for augmentation",
+            "reported",
+            digits_effect("cgan"),
+        ),
+        Claim(
+            "digits_cgauss",
+            "Digits stand-in: class-conditional Gaussians fitted on m real digits, used for augmentation",
+            "reported",
+            digits_effect("cgauss"),
+        ),
+        Claim(
+            "cifar_stylegan_gap",
+            "CIFAR-10 without standard augmentation: StyleGAN2-ADA data at m_G ≥ 100k lower acc_gap",
+            "acc_gap(m_G) < acc_gap(0)",
+            _stylegan_not_built,
+            scales=("paper",),
+        ),
+        Claim(
+            "cifar_base_aug_small_effect",
+            "CIFAR-10 with `base` augmentation: GAN data change test accuracy little",
+            "|Δ test accuracy| ≤ 1 point (cDCGAN data; the paper's claim also covers StyleGAN2-ADA)",
+            cifar_base_aug_small_effect,
+            scales=("paper",),
+        ),
     ]

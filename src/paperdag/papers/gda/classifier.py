@@ -7,7 +7,7 @@ model trained on the whole real pool also serves as the feature space of the Fr√
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F

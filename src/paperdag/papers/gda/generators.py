@@ -23,10 +23,11 @@
 * `ClassGaussian`: per-class mean and Ledoit-Wolf-shrunk covariance in pixel space, the
   "simpler conditional density model" (no gradient training), clipped to [0, 1] when sampled.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -86,7 +87,9 @@ class ProjectionDiscriminator(nn.Module):
         self.embed = BatchedLinear(seeds, N_CLASSES, hidden, bias=False, layer=3)  # one-hot(y) @ E = embed_y
         for i, lin in enumerate(self._linears()):
             gen = torch.Generator().manual_seed(int(seeds[0]) * 31 + i)
-            self.register_buffer(f"sn_u{i}", F.normalize(torch.randn(lin.weight.shape[0], lin.weight.shape[2], generator=gen), dim=-1))
+            self.register_buffer(
+                f"sn_u{i}", F.normalize(torch.randn(lin.weight.shape[0], lin.weight.shape[2], generator=gen), dim=-1)
+            )
 
     def _linears(self) -> list[BatchedLinear]:
         return [*self.body.layers, self.head, self.embed]
@@ -117,8 +120,19 @@ class ConcatDiscriminator(nn.Module):
 class ConditionalGAN(nn.Module):
     """K MLP conditional GANs, model k trained on pool k of `sampler`."""
 
-    def __init__(self, sampler: PoolSampler, init_seeds: Sequence[int], *, z_dim: int, hidden: int, batch: int,
-                 lr: float, beta1: float, seed: int, conditioning: str = "projection") -> None:
+    def __init__(
+        self,
+        sampler: PoolSampler,
+        init_seeds: Sequence[int],
+        *,
+        z_dim: int,
+        hidden: int,
+        batch: int,
+        lr: float,
+        beta1: float,
+        seed: int,
+        conditioning: str = "projection",
+    ) -> None:
         super().__init__()
         self.sampler, self.z_dim, self.batch, self.lr, self.beta1, self.seed = sampler, z_dim, batch, lr, beta1, seed
         self.conditioning = conditioning
@@ -161,8 +175,9 @@ class ConditionalGAN(nn.Module):
             with torch.no_grad():
                 fake = self.generate(fake_y, gen)
             real_logit, fake_logit = self._critic(x, y), self._critic(fake, fake_y)
-            loss = (F.binary_cross_entropy_with_logits(real_logit, torch.ones_like(real_logit), reduction="none")
-                    + F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit), reduction="none"))
+            loss = F.binary_cross_entropy_with_logits(
+                real_logit, torch.ones_like(real_logit), reduction="none"
+            ) + F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit), reduction="none")
         else:  # generator step through the frozen discriminator: fake → 1
             frozen = {k: v.detach() for k, v in self.D.named_parameters()}
             logit = self._critic(self.generate(fake_y, gen), fake_y, frozen)
@@ -188,7 +203,7 @@ class ClassGaussian:
     chols: np.ndarray  # (10, D, D) Cholesky factors of Σ_c
 
     @classmethod
-    def fit(cls, x: np.ndarray, y: np.ndarray) -> "ClassGaussian":
+    def fit(cls, x: np.ndarray, y: np.ndarray) -> ClassGaussian:
         from sklearn.covariance import ledoit_wolf
 
         means, chols = [], []

@@ -6,7 +6,7 @@ trained as one batched model without copying data per model.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch

@@ -1,19 +1,19 @@
 """Tables and figures of the GDA report: Figure 1 (three bGMM panels + theory), the digits stand-in."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import NullFormatter
 
+from paperdag.claims import MissingRuns
 from paperdag.figures import save_figure
-from paperdag.stage import Job
 from paperdag.papers.gda.bgmm import theory_bound
 from paperdag.papers.gda.claims import PLATEAU_D, PLATEAU_M, slopes_d1
-from paperdag.claims import MissingRuns
+from paperdag.stage import Job
 from paperdag.tables import write_table
 
 Z95 = 1.96  # normal 95% band: mean ± 1.96 standard errors over repeats
@@ -30,8 +30,9 @@ def _long(sub: pd.DataFrame) -> pd.DataFrame:
 
 
 def gap_table(sim: pd.DataFrame) -> pd.DataFrame:
-    out = sim[["panel", "d", "m", "gamma", "repeats", "gap_mean", "gap_se", "train_nll_mean", "test_nll_mean",
-               "test_err_mean"]].copy()
+    out = sim[
+        ["panel", "d", "m", "gamma", "repeats", "gap_mean", "gap_se", "train_nll_mean", "test_nll_mean", "test_err_mean"]
+    ].copy()
     out["ci95_low"], out["ci95_high"] = out["gap_mean"] - Z95 * out["gap_se"], out["gap_mean"] + Z95 * out["gap_se"]
     return out
 
@@ -97,8 +98,12 @@ def figure1(sim: pd.DataFrame, slopes: pd.DataFrame, theory: pd.DataFrame, paper
         twin.plot(th["gamma"], th["bound"], color="grey", ls="--", marker="x", label="bound (§2.1)")
         twin.set_ylabel("theory bound", color="grey")
         twin.grid(False)
-        ax.set(xscale="symlog", title=f"(c) d = {d}, m = {m}" + (" (paper's bound panel)" if (d, m) == (PLATEAU_D, PLATEAU_M) else ""),
-               xlabel="γ", ylabel="NLL generalisation gap")
+        ax.set(
+            xscale="symlog",
+            title=f"(c) d = {d}, m = {m}" + (" (paper's bound panel)" if (d, m) == (PLATEAU_D, PLATEAU_M) else ""),
+            xlabel="γ",
+            ylabel="NLL generalisation gap",
+        )
         ax.legend(handles=ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0], fontsize=6)
     fig.suptitle("bGMM simulation (mean over repeats, 95% bands)", fontsize=9)
     fig.tight_layout()
@@ -107,11 +112,21 @@ def figure1(sim: pd.DataFrame, slopes: pd.DataFrame, theory: pd.DataFrame, paper
 
 def digits_table(runs: pd.DataFrame) -> pd.DataFrame:
     sub = runs[runs["experiment"] == "digits"]
-    table = sub.groupby(["dataset", "generator", "m", "gamma"]).agg(
-        seeds=("seed", "nunique"), test_acc=("test_acc", "mean"), test_acc_sd=("test_acc", "std"),
-        train_acc=("train_acc", "mean"), acc_gap=("acc_gap", "mean"), loss_gap=("loss_gap", "mean"),
-        fd_generator=("fd_generator", "mean"), fd_real_pool=("fd_real_pool", "mean"),
-        class_fidelity=("generator_class_fidelity", "mean")).reset_index()
+    table = (
+        sub.groupby(["dataset", "generator", "m", "gamma"])
+        .agg(
+            seeds=("seed", "nunique"),
+            test_acc=("test_acc", "mean"),
+            test_acc_sd=("test_acc", "std"),
+            train_acc=("train_acc", "mean"),
+            acc_gap=("acc_gap", "mean"),
+            loss_gap=("loss_gap", "mean"),
+            fd_generator=("fd_generator", "mean"),
+            fd_real_pool=("fd_real_pool", "mean"),
+            class_fidelity=("generator_class_fidelity", "mean"),
+        )
+        .reset_index()
+    )
     return table.sort_values(["dataset", "m", "gamma", "generator"]).reset_index(drop=True)
 
 

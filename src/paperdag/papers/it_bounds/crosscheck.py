@@ -19,8 +19,14 @@ import torch
 
 from paperdag.metrics import sinkhorn_divergence
 from paperdag.papers.it_bounds.bounds import draw_mu_hat
-from paperdag.papers.it_bounds.testbed import (class_mean, gaussian_w1_1d, gaussian_w2_proportional, layer_maps, make_network,
-                                                network_seed)
+from paperdag.papers.it_bounds.testbed import (
+    class_mean,
+    gaussian_w1_1d,
+    gaussian_w2_proportional,
+    layer_maps,
+    make_network,
+    network_seed,
+)
 
 
 def run_crosscheck(cfg: dict[str, Any]) -> list[dict[str, Any]]:
@@ -38,7 +44,7 @@ def run_crosscheck(cfg: dict[str, Any]) -> list[dict[str, Any]]:
         for k in range(cc["draws"]):
             train = mu_hat[k] + sigma * np.sqrt(c) * rng.standard_normal((m, d))
             test = mu + sigma * rng.standard_normal((m, d))
-            for l, a in enumerate(maps):
+            for layer, a in enumerate(maps):
                 a_k = np.asarray(a[k])
                 x, y = train @ a_k.T, test @ a_k.T
                 shift = a_k @ (mu_hat[k] - mu)
@@ -48,10 +54,10 @@ def run_crosscheck(cfg: dict[str, Any]) -> list[dict[str, Any]]:
                 w2_pot = float(np.sqrt(ot.emd2(unif, unif, ot.dist(x, y, metric="sqeuclidean"))))
                 scale = float(np.sqrt(((a_k**2).sum(1)).max())) * sigma  # blur in the data's own units
                 s_eps = sinkhorn_divergence(torch.from_numpy(x), torch.from_numpy(y), blur=cc["blur"] * scale)
-                case = {"arch": arch, "d": d, "n": n, "draw": k, "layer": l, "rank_width": int(a_k.shape[0]),
+                case = {"arch": arch, "d": d, "n": n, "draw": k, "layer": layer, "rank_width": int(a_k.shape[0]),
                         "w1_lower": float(np.linalg.norm(shift)), "w2_closed": w2, "w1_pot": w1_pot, "w2_pot": w2_pot,
                         "w2_sinkhorn": float(np.sqrt(max(2.0 * float(s_eps), 0.0)))}
-                if l == len(maps) - 1:
+                if layer == len(maps) - 1:
                     w = a_k[0]
                     case["w1_exact_1d"] = float(gaussian_w1_1d(np.array([w @ mu_hat[k]]), sigma * np.sqrt(c) * np.linalg.norm(w),
                                                                np.array([w @ mu]), sigma * np.linalg.norm(w))[0])

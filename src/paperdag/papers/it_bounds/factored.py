@@ -51,7 +51,7 @@ class FactoredNetwork:
     layers: tuple[_Layer, ...]
 
     @classmethod
-    def build(cls, net: Network) -> "FactoredNetwork":
+    def build(cls, net: Network) -> FactoredNetwork:
         d, d1 = net.d, net.widths[0]
         c1 = np.vstack([np.zeros((1, d)), net.rows])
         layers = [_layer(np.zeros(d), np.eye(d)), _layer(np.eye(d1)[0], c1)]

@@ -1,4 +1,5 @@
 """Flatten the runs table (one row per metrics.json) into the frames the claims and tables use."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -20,8 +21,16 @@ def layer_frame(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for rec in points.to_dict("records"):
         for layer in rec["layers"]:
-            rows.append({**{k: rec[k] for k in POINT + ["n_layers", "gen_mean", "gen_se", "gen_abs_mean",
-                                                       "ramp_gen_mean", "ramp_gen_se", "d0_closed_form"]}, **layer})
+            rows.append(
+                {
+                    **{
+                        k: rec[k]
+                        for k in POINT
+                        + ["n_layers", "gen_mean", "gen_se", "gen_abs_mean", "ramp_gen_mean", "ramp_gen_se", "d0_closed_form"]
+                    },
+                    **layer,
+                }
+            )
     df = pd.DataFrame(rows).sort_values(POINT + ["layer"]).reset_index(drop=True)
     df["d"], df["n"] = df["d"].astype(int), df["n"].astype(int)
     df["tight_kl_joint"] = df["kl_joint"] / df["gen_mean"].abs()
@@ -47,9 +56,15 @@ def funnel_frame(layers: pd.DataFrame) -> pd.DataFrame:
         others = g.drop(index=funnel)
         upper_at_funnel = g.loc[funnel, "w1"]  # exact at the output, the W2 upper proxy elsewhere
         lower_others = others["w1"].where(others["w1_exact"], others["w1_lower"])
-        rows.append({**dict(zip(POINT, key)), "funnel": funnel, "funnel_hidden": int(hidden["w1"].idxmin()) if len(hidden) else -1,
-                     "bottleneck": int(hidden["width"].idxmin()) if len(hidden) else -1,
-                     "certified": bool((lower_others > upper_at_funnel).all())})
+        rows.append(
+            {
+                **dict(zip(POINT, key)),
+                "funnel": funnel,
+                "funnel_hidden": int(hidden["w1"].idxmin()) if len(hidden) else -1,
+                "bottleneck": int(hidden["width"].idxmin()) if len(hidden) else -1,
+                "certified": bool((lower_others > upper_at_funnel).all()),
+            }
+        )
     return pd.DataFrame(rows)
 
 

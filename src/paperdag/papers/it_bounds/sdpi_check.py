@@ -15,9 +15,18 @@ from typing import Any
 
 import numpy as np
 
-from paperdag.papers.it_bounds.sdpi import (compose, contraction_ratios, dropconnect_eta, dropconnect_kernel,
-                                             dropout_eta, dropout_kernel, kl, noise_eta, noise_mixture_kl,
-                                             random_pairs)
+from paperdag.papers.it_bounds.sdpi import (
+    compose,
+    contraction_ratios,
+    dropconnect_eta,
+    dropconnect_kernel,
+    dropout_eta,
+    dropout_kernel,
+    kl,
+    noise_eta,
+    noise_mixture_kl,
+    random_pairs,
+)
 from paperdag.papers.it_bounds.testbed import hidden_widths
 
 

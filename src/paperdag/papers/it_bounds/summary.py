@@ -1,4 +1,5 @@
 """Tables and figures of it_bounds, written from the runs the pipeline computed."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,26 +10,43 @@ import pandas as pd
 import seaborn as sns
 
 from paperdag.figures import save_figure
-from paperdag.stage import Job
 from paperdag.papers.it_bounds.frames import POINT, cases_frame, funnel_frame, layer_frame
+from paperdag.stage import Job
 from paperdag.tables import write_table
 
-BOUND_COLS = ["width", "rank_min", "D_mean", "kl_joint", "kl_perw", "w1", "w1_lower", "w_bound",
-              "gen_mean", "gen_se", "ramp_gen_mean"]
+BOUND_COLS = [
+    "width",
+    "rank_min",
+    "D_mean",
+    "kl_joint",
+    "kl_perw",
+    "w1",
+    "w1_lower",
+    "w_bound",
+    "gen_mean",
+    "gen_se",
+    "ramp_gen_mean",
+]
 
 
 def _bounds_vs_n(layers: pd.DataFrame, stem: Path) -> None:
     out = layers[layers["layer"] == layers["n_layers"]]
     inp = layers[layers["layer"] == 0]
     archs, dims = sorted(out["arch"].unique()), sorted(out["d"].unique())
-    fig, axes = plt.subplots(len(archs), len(dims), figsize=(3.4 * len(dims), 2.8 * len(archs)), squeeze=False, sharex=True,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        len(archs), len(dims), figsize=(3.4 * len(dims), 2.8 * len(archs)), squeeze=False, sharex=True, layout="constrained"
+    )
     for (i, arch), (j, d) in ((a, b) for a in enumerate(archs) for b in enumerate(dims)):
         ax = axes[i][j]
         o, x = out[(out["arch"] == arch) & (out["d"] == d)], inp[(inp["arch"] == arch) & (inp["d"] == d)]
-        for y, label, style in ((o["kl_joint"], "KL bound, output (joint)", "-o"), (o["kl_perw"], "KL bound, output (per-W)", "--o"),
-                                (x["kl_joint"], "KL bound, input (l = 0)", ":s"), (o["w_bound"], "W1 bound, output (ramp)", "-^"),
-                                (o["gen_mean"].abs(), "|gen| (0-1)", "-k*"), (o["ramp_gen_mean"].abs(), "|gen| (ramp)", ":k*")):
+        for y, label, style in (
+            (o["kl_joint"], "KL bound, output (joint)", "-o"),
+            (o["kl_perw"], "KL bound, output (per-W)", "--o"),
+            (x["kl_joint"], "KL bound, input (l = 0)", ":s"),
+            (o["w_bound"], "W1 bound, output (ramp)", "-^"),
+            (o["gen_mean"].abs(), "|gen| (0-1)", "-k*"),
+            (o["ramp_gen_mean"].abs(), "|gen| (ramp)", ":k*"),
+        ):
             ax.plot(o["n"], y.to_numpy(), style, ms=3, label=label)
         ax.set(xscale="log", yscale="log", title=f"{arch}, d={d}", xlabel="n")
     axes[0][0].legend(fontsize=6)
@@ -36,8 +54,21 @@ def _bounds_vs_n(layers: pd.DataFrame, stem: Path) -> None:
 
 
 def _kl_per_layer(layers: pd.DataFrame, stem: Path) -> None:
-    g = sns.relplot(data=layers, x="layer", y="D_mean", hue="n", col="arch", row="d", kind="line", marker="o",
-                    palette="viridis", hue_norm=_lognorm(layers["n"]), height=2.2, aspect=1.2, facet_kws={"sharey": False})
+    g = sns.relplot(
+        data=layers,
+        x="layer",
+        y="D_mean",
+        hue="n",
+        col="arch",
+        row="d",
+        kind="line",
+        marker="o",
+        palette="viridis",
+        hue_norm=_lognorm(layers["n"]),
+        height=2.2,
+        aspect=1.2,
+        facet_kws={"sharey": False},
+    )
     g.set(yscale="log", ylabel="E D_l (nats)")
     save_figure(g.figure, stem)
 
@@ -55,8 +86,15 @@ def _tightness_heatmap(layers: pd.DataFrame, stem: Path) -> None:
     for ax, arch in zip(axes[0], archs):
         sub = layers[layers["arch"] == arch]
         grid = sub.pivot_table(index=["d", "layer"], columns="n", values="tight_kl_joint")
-        sns.heatmap(np.log10(grid), ax=ax, annot=grid.round(1), fmt="g", cmap="magma_r", cbar_kws={"label": "log10 bound/|gen|"},
-                    annot_kws={"size": 6})
+        sns.heatmap(
+            np.log10(grid),
+            ax=ax,
+            annot=grid.round(1),
+            fmt="g",
+            cmap="magma_r",
+            cbar_kws={"label": "log10 bound/|gen|"},
+            annot_kws={"size": 6},
+        )
         ax.set_title(f"{arch}: joint KL bound / |gen|")
     save_figure(fig, stem)
 
@@ -71,7 +109,14 @@ def _sdpi_figure(runs: pd.DataFrame, stem: Path) -> None:
         axes[0].plot(widths, [dropout_eta(p, w) for w in widths], color=color, label=f"η, p={p:g}")
         for support, marker in (("generic", "o"), ("binary", "x")):
             m = dropout[(dropout["p"] == p) & (dropout["support"] == support)]
-            axes[0].plot(m["width"], m["max_ratio"], marker, color=color, ls="none", label=f"measured ({support})" if p == dropout["p"].min() else None)
+            axes[0].plot(
+                m["width"],
+                m["max_ratio"],
+                marker,
+                color=color,
+                ls="none",
+                label=f"measured ({support})" if p == dropout["p"].min() else None,
+            )
         axes[1].plot(widths, [dropconnect_eta(p, w, 1) for w in widths], color=color, label=f"η, p={p:g}")
         m = dconn[dconn["p"] == p]
         axes[1].plot(m["width"], m["max_ratio"], "o", color=color, ls="none")
@@ -80,7 +125,9 @@ def _sdpi_figure(runs: pd.DataFrame, stem: Path) -> None:
         axes[2].plot(outs, [noise_eta(beta, w) for w in outs], color=color, label=f"bound, β={beta:g}")
         m = noise[noise["beta"] == beta]
         axes[2].plot(m["width"], m["max_ratio"], "o", color=color, ls="none")
-    for ax, title, xlabel in zip(axes, ("Dropout", "DropConnect", "Gaussian noise"), ("inputs d_in", "weights d_in·d_out", "width d_out")):
+    for ax, title, xlabel in zip(
+        axes, ("Dropout", "DropConnect", "Gaussian noise"), ("inputs d_in", "weights d_in·d_out", "width d_out")
+    ):
         ax.set(title=title, xlabel=xlabel, ylabel="SDPI coefficient / max KL ratio", ylim=(0, 1.05))
         ax.legend(fontsize=6)
     save_figure(fig, stem)

@@ -18,8 +18,8 @@ loops over draws); the fixed random weights are drawn once per (architecture, d,
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy.special import ndtr

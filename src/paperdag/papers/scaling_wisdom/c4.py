@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
+from collections.abc import Iterator, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
-
-import logging
 
 from paperdag.io import atomic_path, write_json
 from paperdag.stage import Job, results_root

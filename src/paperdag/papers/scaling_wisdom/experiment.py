@@ -17,19 +17,26 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
+from paperdag.papers.scaling_wisdom.model import (
+    BatchedGPT,
+    GPTConfig,
+    lm_losses,
+    matmul_peak_flops,
+    n_params,
+    train_flops_per_token,
+)
+from paperdag.papers.scaling_wisdom.optim import BatchedAdamW
+from paperdag.papers.scaling_wisdom.sources import C4Source, MarkovSource, Source, TextSource
 from paperdag.seeding import step_generator
 from paperdag.training import fit
-
-from .model import BatchedGPT, GPTConfig, lm_losses, matmul_peak_flops, n_params, train_flops_per_token
-from .optim import BatchedAdamW
-from .sources import C4Source, MarkovSource, Source, TextSource
 
 log = logging.getLogger(__name__)
 

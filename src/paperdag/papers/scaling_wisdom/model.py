@@ -11,8 +11,8 @@ share a seed start from identical weights whatever else is in the batch.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F

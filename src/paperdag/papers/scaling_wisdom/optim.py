@@ -12,7 +12,7 @@ scheduled learning rate). Coupled L2 is not here: it is a loss term (see `experi
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 

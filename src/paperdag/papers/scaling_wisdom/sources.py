@@ -81,7 +81,7 @@ class MarkovSource:
     name: str
 
     @classmethod
-    def from_config(cls, name: str, cfg: dict[str, Any], vocab: int) -> "MarkovSource":
+    def from_config(cls, name: str, cfg: dict[str, Any], vocab: int) -> MarkovSource:
         P = markov_transitions(cfg["kind"], vocab, cfg["k"], cfg.get("group", vocab), cfg["alpha"], cfg["leak"], cfg["seed"])
         return cls(P=P, pi=stationary_pairs(P), name=name)
 
@@ -151,7 +151,7 @@ class TextSource:
     vocab: int
 
     @classmethod
-    def from_config(cls, name: str, cfg: dict[str, Any], vocab: int) -> "TextSource":
+    def from_config(cls, name: str, cfg: dict[str, Any], vocab: int) -> TextSource:
         text = read_text(cfg)
         n_eval = cfg["eval_chars"]
         n_train = len(text) - 2 * n_eval
@@ -216,7 +216,7 @@ class C4Source:
     _orders: dict[tuple[int, int, int], torch.Tensor] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_dir(cls, name: str, data_dir: str | Path) -> "C4Source":
+    def from_dir(cls, name: str, data_dir: str | Path) -> C4Source:
         data_dir = Path(data_dir)
         meta = json.loads((data_dir / "meta.json").read_text())
         train = np.memmap(data_dir / "train.bin", dtype=np.uint16, mode="r")

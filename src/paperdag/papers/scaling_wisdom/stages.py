@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from paperdag.papers.scaling_wisdom.spec import RULES, lr_tag, token_files
 from paperdag.runs import load_runs, write_run
 from paperdag.seeding import seed_everything
 from paperdag.stage import Job, results_root
-
-from .spec import RULES, lr_tag, token_files
 
 log = logging.getLogger(__name__)
 PAPER = "scaling_wisdom"
@@ -32,14 +32,14 @@ class _Unit:
         self.accelerator = accelerator
 
     def source(self, name: str):
-        from .sources import make_source
+        from paperdag.papers.scaling_wisdom.sources import make_source
 
         data_dir = (self.root / token_files(name)[0]).parent  # read by c4 sources only
         return make_source(name, self.job.cfg["sources"][name], self.job.cfg["vocab"], data_dir=data_dir)
 
     def tuned_lr(self) -> dict[str, Any]:
         """The interpolated validation optimum of the tuning sweep (never the test loss)."""
-        from .analysis import optimum_from_runs
+        from paperdag.papers.scaling_wisdom.analysis import optimum_from_runs
 
         opt = optimum_from_runs(load_runs(self.tune_paths), "val_loss")
         log.info("%s: tuned LR %.4g from %s (grid argmin %.4g, inside=%s)", self.name, opt.lr, self.tune_unit,
@@ -48,7 +48,7 @@ class _Unit:
 
     def train(self, source: str, specs: Sequence, *, width: int, batch: int, tokens: int, tag: str = "",
               regime: str = "one_pass", epochs: int = 1) -> list[dict[str, Any]]:
-        from .experiment import run_ensemble
+        from paperdag.papers.scaling_wisdom.experiment import run_ensemble
 
         cfg, job = self.job.cfg, self.job
         label = f"{job.label} {self.name}{tag}"
@@ -66,7 +66,7 @@ class _Unit:
 
 
 def _sweep(u: _Unit) -> None:
-    from .experiment import ModelSpec
+    from paperdag.papers.scaling_wisdom.experiment import ModelSpec
 
     cfg = u.job.cfg
     source, width = u.args[0], int(u.args[1])
@@ -76,7 +76,7 @@ def _sweep(u: _Unit) -> None:
 
 
 def _crossover(u: _Unit) -> None:
-    from .experiment import ModelSpec
+    from paperdag.papers.scaling_wisdom.experiment import ModelSpec
 
     cfg = u.job.cfg
     width, d_min, source = int(u.args[0]), min(cfg["crossover"]["widths"]), cfg["crossover"]["source"]
@@ -89,7 +89,7 @@ def _crossover(u: _Unit) -> None:
 
 
 def _batch(u: _Unit) -> None:
-    from .experiment import ModelSpec
+    from paperdag.papers.scaling_wisdom.experiment import ModelSpec
 
     cfg, bc = u.job.cfg, u.job.cfg["batch"]
     tuned = u.tuned_lr()
@@ -102,7 +102,7 @@ def _batch(u: _Unit) -> None:
 
 
 def _reg(u: _Unit) -> None:
-    from .experiment import ModelSpec
+    from paperdag.papers.scaling_wisdom.experiment import ModelSpec
 
     cfg, rc = u.job.cfg, u.job.cfg["reg"]
     source, regime = u.args

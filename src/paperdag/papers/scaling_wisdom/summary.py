@@ -1,22 +1,25 @@
 """Tables and figures of the scaling-wisdom report (every number from the runs' metrics.json)."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from paperdag.figures import save_figure
+from paperdag.papers.scaling_wisdom.analysis import crossover_curve, learnability_gate, optimum_from_runs, seed_mean_se
+from paperdag.papers.scaling_wisdom.claims import gap_table
 from paperdag.stage import Job
 from paperdag.tables import write_table
 
-from .analysis import crossover_curve, learnability_gate, optimum_from_runs, seed_mean_se
-from .claims import gap_table
-
-SOURCE_NOTE = {"hier": "hierarchical order-2 Markov (learnable)", "flat": "flat order-2 Markov (stress case)",
-               "text": "CPython docs text (stand-in for C4)", "c4": "C4 (en), T5 SentencePiece 32K"}
+SOURCE_NOTE = {
+    "hier": "hierarchical order-2 Markov (learnable)",
+    "flat": "flat order-2 Markov (stress case)",
+    "text": "CPython docs text (stand-in for C4)",
+    "c4": "C4 (en), T5 SentencePiece 32K",
+}
 
 
 def _agg(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -26,10 +29,20 @@ def _agg(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         key = key if isinstance(key, tuple) else (key,)
         ok = g[~g["diverged"].astype(bool)]
         m, se = seed_mean_se(ok["test_loss"]) if len(ok) else (float("nan"), float("nan"))
-        out.append({**dict(zip(keys, key)), "test_loss": m, "test_se": se, "val_loss": ok["val_loss"].mean(),
-                    "train_loss": ok["train_loss"].mean(), "excess_over_H": m - g["entropy_rate"].iloc[0],
-                    "n_diverged": int(g["diverged"].astype(bool).sum()), "n_seeds": len(g),
-                    "tokens_per_param": g["tokens_per_param"].iloc[0], "n_params": int(g["n_params"].iloc[0])})
+        out.append(
+            {
+                **dict(zip(keys, key)),
+                "test_loss": m,
+                "test_se": se,
+                "val_loss": ok["val_loss"].mean(),
+                "train_loss": ok["train_loss"].mean(),
+                "excess_over_H": m - g["entropy_rate"].iloc[0],
+                "n_diverged": int(g["diverged"].astype(bool).sum()),
+                "n_seeds": len(g),
+                "tokens_per_param": g["tokens_per_param"].iloc[0],
+                "n_params": int(g["n_params"].iloc[0]),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -54,9 +67,16 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     for s, g in runs.groupby("source"):
         gate = learnability_gate(g["test_loss"].tolist(), float(g["order1_entropy"].iloc[0]), margin)
         known = np.isfinite(gate.order1_entropy)  # real text (C4): no known entropy, gate not evaluated
-        rows.append({"source": s, "description": SOURCE_NOTE.get(s, s), "entropy_rate": g["entropy_rate"].iloc[0],
-                     "order1_entropy": gate.order1_entropy, "best_test_loss": gate.best_loss,
-                     "learnable": gate.learnable if known else "not evaluated"})
+        rows.append(
+            {
+                "source": s,
+                "description": SOURCE_NOTE.get(s, s),
+                "entropy_rate": g["entropy_rate"].iloc[0],
+                "order1_entropy": gate.order1_entropy,
+                "best_test_loss": gate.best_loss,
+                "learnable": gate.learnable if known else "not evaluated",
+            }
+        )
     write_table(pd.DataFrame(rows), t / "sources")
 
     # (b) LR sweeps and their interpolated optima
@@ -64,7 +84,9 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     write_table(_agg(sw, ["source", "width", "lr"]), t / "lr_sweep")
     opt = [{"source": s, "width": int(w), **optimum_from_runs(g).__dict__} for (s, w), g in sw.groupby(["source", "width"])]
     write_table(pd.DataFrame(opt), t / "lr_optimum")
-    fig, axes = plt.subplots(1, max(1, sw["source"].nunique()), figsize=(4.5 * max(1, sw["source"].nunique()), 3.5), squeeze=False)
+    fig, axes = plt.subplots(
+        1, max(1, sw["source"].nunique()), figsize=(4.5 * max(1, sw["source"].nunique()), 3.5), squeeze=False
+    )
     for ax, (s, g) in zip(axes[0], sw.groupby("source")):
         a = _agg(g, ["width", "lr"])
         for w, gw in a.groupby("width"):
@@ -88,8 +110,13 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
         write_table(meta.merge(wide).merge(d), t / "crossover")
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
         for rule, g in a.groupby("rule"):
-            ax1.errorbar(g["n_params"], g["test_loss"], yerr=g["test_se"], marker="o",
-                         label={"const": "constant η*", "scaled": "η*·D_min/D"}.get(rule, rule))
+            ax1.errorbar(
+                g["n_params"],
+                g["test_loss"],
+                yerr=g["test_se"],
+                marker="o",
+                label={"const": "constant η*", "scaled": "η*·D_min/D"}.get(rule, rule),
+            )
         ax1.set(xscale="log", xlabel="parameters", ylabel="test loss (nats/token)", title="loss vs model size")
         ax1.legend()
         ax2.errorbar(d["width"], d["delta"], yerr=d["delta_se"], marker="o")
@@ -131,7 +158,11 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     # (e) the train-validation gap per configuration, and throughput
     write_table(gap_table(runs), t / "gap")
     thr = runs.groupby(["experiment", "source", "width", "batch"], as_index=False).agg(
-        ensemble_size=("ensemble_size", "first"), ensemble_wall_s=("ensemble_wall_s", "max"),
-        tokens_per_s=("ensemble_tokens_per_s", "mean"), mfu=("mfu", "mean"), peak_gflops=("matmul_peak_gflops", "mean"),
-        tokens_per_param=("tokens_per_param", "first"))
+        ensemble_size=("ensemble_size", "first"),
+        ensemble_wall_s=("ensemble_wall_s", "max"),
+        tokens_per_s=("ensemble_tokens_per_s", "mean"),
+        mfu=("mfu", "mean"),
+        peak_gflops=("matmul_peak_gflops", "mean"),
+        tokens_per_param=("tokens_per_param", "first"),
+    )
     write_table(thr, t / "throughput")
