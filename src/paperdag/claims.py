@@ -18,7 +18,7 @@ from paperdag.io import read_json, write_json
 PASS, FAIL, NOT_EVALUATED, REPORT = "pass", "fail", "not evaluated", "report"
 INCONCLUSIVE, DEFECTIVE = "inconclusive", "defective"  # a gate failed; the negative control was missed
 CAUGHT, MISSED = "caught", "missed"
-RESULT, GUARD = "result", "guard"  # claim kinds; a claim with no pass/fail is of kind "report"
+RESULT, GUARD = "result", "guard"  # claim kinds; "report": a number shown without a verdict
 
 
 class NotEvaluated(Exception):
@@ -155,7 +155,7 @@ def evaluate_claim(claim: Claim, runs: pd.DataFrame, scale: str) -> ClaimResult:
         return ClaimResult(**base, measured=None, status=NOT_EVALUATED, detail=out)
     result = ClaimResult(**base, measured=_fmt(out.measured), status=PASS, detail=out.detail,
                          spread=_fmt(out.spread), margin_se=_fmt(out.margin_se))
-    if out.passed is None:
+    if out.passed is None or claim.kind == REPORT:  # a number shown without a verdict
         result.status, result.kind = REPORT, REPORT
         return result
     result.gates = _gate_records(claim, runs)

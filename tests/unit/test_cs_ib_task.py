@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from paperdag.claims import FAIL, NOT_EVALUATED, PASS, evaluate_claims
+from paperdag.claims import NOT_EVALUATED, REPORT, evaluate_claims
 from paperdag.papers.cs_ib.claims import claims
 from paperdag.papers.cs_ib.data import split_and_standardize
 from paperdag.papers.cs_ib.estimators import cs_divergence, cs_qmi
@@ -89,11 +89,13 @@ CFG = {"claims": {"rmse_ratio": 1.1, "min_datasets": 3, "paper_min_best": 4}, "t
        "datasets": ["a", "b", "c", "d"], "baseline_methods": ["mse", "vib"], "info_plane_dataset": "a"}
 
 
-@pytest.mark.parametrize("ratio,status", [(1.05, PASS), (1.3, FAIL)])
-def test_rmse_claim_passes_and_fails_on_measured_numbers(ratio: float, status: str) -> None:
+@pytest.mark.parametrize("ratio", [1.05, 1.3])
+def test_checks_that_could_not_fail_are_reported_not_asserted(ratio: float) -> None:
+    """csib_rmse_vs_mse passed while CS-IB was worse than MSE everywhere; fgsm_monotone practically
+    cannot fail; beta_compresses measures what β penalises: shown as numbers, never as passes."""
     results = {r.id: r for r in evaluate_claims(claims(CFG), _runs(ratio), "default")}
-    assert results["csib_rmse_vs_mse"].status == status
-    assert results["fgsm_monotone"].status == PASS
+    assert results["csib_rmse_vs_mse"].status == REPORT
+    assert results["fgsm_monotone"].status == REPORT
     assert results["beta_compresses"].status == NOT_EVALUATED  # only 2 β values: fewer than 3
 
 
@@ -101,6 +103,4 @@ def test_claims_without_runs_are_not_evaluated() -> None:
     runs = _runs(1.0)
     results = {r.id: r for r in evaluate_claims(claims(CFG), runs[runs["method"] != "mse"], "default")}
     assert results["csib_rmse_vs_mse"].status == NOT_EVALUATED
-    decreasing = _runs(1.0)
-    decreasing["fgsm_rmse"] = [[1.0, 0.9]] * len(decreasing)
-    assert {r.id: r for r in evaluate_claims(claims(CFG), decreasing, "default")}["fgsm_monotone"].status == FAIL
+
