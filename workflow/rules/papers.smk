@@ -7,7 +7,9 @@ for _paper in PAPERS:
         for _value in _stage.split_values(paper_cfg(_paper)):
             _fixed = contract.split_wildcards(_stage, _value)
             _name = contract.rule_name(_paper, _stage, _value)
-            _log = job_file("logs", _paper, _stage.name, contract.job_tag(_stage, _value), ".log")
+            _log = job_file(
+                "logs", _paper, _stage.name, contract.job_tag(_stage, _value), ".log"
+            )
 
             rule:
                 name:
@@ -20,7 +22,11 @@ for _paper in PAPERS:
                     _log,
                 benchmark:
                     job_file(
-                        "benchmarks", _paper, _stage.name, contract.job_tag(_stage, _value), ".tsv"
+                        "benchmarks",
+                        _paper,
+                        _stage.name,
+                        contract.job_tag(_stage, _value),
+                        ".tsv",
                     )
                 wildcard_constraints:
                     **_stage.constraints,
