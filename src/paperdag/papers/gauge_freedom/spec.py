@@ -50,8 +50,11 @@ def exact_run(manifold: str) -> str:
     return EXACT_RUN.format(manifold=manifold)
 
 
+CONTROL_VARIANTS = ("wider", "reweighted")  # exact draws from a wrong mixture: what the sampling check must reject
+
+
 def gmm_variants(cfg: dict[str, Any]) -> list[str]:
-    return ["truth"] + [f"c{c:g}" for c in cfg["gmm"]["c_values"]]
+    return ["truth", *CONTROL_VARIANTS] + [f"c{c:g}" for c in cfg["gmm"]["c_values"]]
 
 
 def groups(cfg: dict[str, Any], stage: str) -> list[dict[str, str]]:
@@ -110,7 +113,7 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
             "manifolds": cfg["manifolds"],
             "kinds": cfg["kinds"],
             "exact_manifolds": cfg["exact_manifolds"],
-            "gmm": {"c_values": cfg["gmm"]["c_values"]},
+            "gmm": {"c_values": cfg["gmm"]["c_values"], "moment_tolerance": cfg["gmm"]["moment_tolerance"]},
             "id": {"sigma_star_factor": cfg["id"]["sigma_star_factor"]},
         }
     raise KeyError(stage)

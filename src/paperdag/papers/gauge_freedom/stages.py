@@ -111,8 +111,12 @@ def _gmm_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
         ref = gmm.sample(cfg["n_reference"], cfg["sigma_min"], gen)
         start = gmm.sample(cfg["n_samples"], cfg["sigma_max"], gen)  # exact draw from p_σmax
         truth = gmm.sample(cfg["n_samples"], cfg["sigma_min"], gen)
+        controls = {
+            "wider": gmm.widened(cfg["controls"]["wider"]).sample(cfg["n_samples"], cfg["sigma_min"], gen),
+            "reweighted": gmm.reweighted(tuple(cfg["controls"]["weights"])).sample(cfg["n_samples"], cfg["sigma_min"], gen),
+        }
         loglik0 = None
-        for variant in ["truth"] + [f"c{c:g}" for c in cfg["c_values"]]:
+        for variant in spec.gmm_variants(job.cfg):
             metrics: dict[str, Any] = {
                 "run_type": "gmm",
                 "variant": variant,
@@ -123,6 +127,8 @@ def _gmm_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
             }
             if variant == "truth":
                 samples = truth
+            elif variant in controls:
+                samples = controls[variant]
             else:
                 c = float(variant[1:])
                 score = universal_gauge(gmm.score, c, j)
@@ -145,6 +151,7 @@ def _gmm_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
                     if loglik0 is not None:
                         metrics["loglik_diff_vs_c0_per_dim"] = float((ll - loglik0).abs().max() / 2)
             metrics["sinkhorn"] = float(sinkhorn_divergence(samples.float(), ref.float(), blur=cfg["blur"]))
+            metrics["mode_moment_error"] = gmm.mode_moment_error(samples, cfg["sigma_min"])
             write_run(_out(job, spec.gmm_run(variant, seed)), metrics, config_hash=job.config_hash, seed=seed, started=t0)
             if seed == cfg["seeds"][0]:
                 figure_samples[f"gmm_{variant}"] = samples.numpy()

@@ -54,6 +54,10 @@ def gmm_table(runs: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["variant"])
     agg = gmm.groupby("variant")["sinkhorn"].agg(["mean", "std", "min", "max", "count"]).reset_index()
     agg.columns = ["variant", "sinkhorn_mean", "sinkhorn_std", "sinkhorn_min", "sinkhorn_max", "n_seeds"]
+    if "mode_moment_error" in gmm:
+        moments = gmm.groupby("variant")["mode_moment_error"].agg(["mean", "std"]).reset_index()
+        moments.columns = ["variant", "mode_moment_error_mean", "mode_moment_error_std"]
+        agg = agg.merge(moments, how="left")
     for col in ("loglik_diff_vs_c0_per_dim", "loglik_err_vs_exact_per_dim"):
         if col in gmm:
             agg = agg.merge(gmm.groupby("variant")[col].max().reset_index(), how="left")
