@@ -174,7 +174,7 @@ def test_adequacy_gate_ratio_exact_vs_flat():
 def test_untrained_models_conservative_symmetric_unconstrained_not():
     x = torch.randn(2, 16, 5)
     for kind, symmetric in (("conservative", True), ("unconstrained", False)):
-        model = BatchedScoreModel(kind, [0, 1], 5, [16, 16], 3, 0.01, 4.0)
+        model = BatchedScoreModel(kind, [0, 1], 5, [16, 16], 3, 0.01, 4.0, 1.0)
         nc = non_conservativity(pointwise_jacobian(lambda z, model=model: model.score(z, 0.3), x).double())
         assert (nc.max() < 1e-5) if symmetric else (nc.min() > 1e-3)
         # the conservative score is the gradient of E = (φ − ½‖x‖²)/σ²: compare with autograd of E

@@ -154,6 +154,14 @@ class Manifold:
         y = sample_native(self.name, n, seed)
         return y @ self.rotation[:, : y.shape[1]].T
 
+    @property
+    def native(self) -> int:
+        return native_dim(self.name)
+
+    @property
+    def has_exact_score(self) -> bool:
+        return self.name.startswith("sphere") or self.name == "torus"
+
     def exact_score(self, x: torch.Tensor, sigma: float) -> torch.Tensor:
         """Exact VE score at noise σ (sphere and torus only), in the embedded coordinates."""
         u = torch.as_tensor(self.rotation, dtype=x.dtype)

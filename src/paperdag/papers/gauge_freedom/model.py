@@ -1,7 +1,10 @@
 """Score models for the VE diffusion: conservative (s = ∇ₓE) and unconstrained, trained by DSM.
 
 Both use the denoiser parameterisation s(x, σ) = (F(x, σ) − x)/σ² and the same MLP
-(hidden widths, SiLU, Fourier embedding of log σ). They differ only in what the MLP outputs:
+(hidden widths, SiLU), whose inputs are the preconditioned point c_in·x with
+c_in = 1/√(σ² + σ_data²) (EDM's input scaling; σ_data² the data's mean squared coordinate),
+log σ rescaled to [−1, 1] and a Fourier embedding of log σ: the protocol's calibration run.
+They differ only in what the MLP outputs:
 
 - unconstrained: F is the MLP's D-vector output; s is in general not a gradient field;
 - conservative: the MLP outputs a scalar φ, and F = ∇ₓφ (autograd, `create_graph=True`),
@@ -37,22 +40,25 @@ class BatchedScoreModel(nn.Module):
     """n_models score networks of one kind, evaluated on (M, N, D) points at (M, N) noise levels."""
 
     def __init__(self, kind: str, seeds: Sequence[int], dim: int, hidden: Sequence[int], n_freq: int,
-                 sigma_min: float, sigma_max: float) -> None:
+                 sigma_min: float, sigma_max: float, sigma_data: float) -> None:
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"unknown model kind {kind!r}; expected one of {KINDS}")
-        self.kind, self.dim, self.n_freq = kind, dim, n_freq
+        self.kind, self.dim, self.n_freq, self.sigma_data = kind, dim, n_freq, sigma_data
         self.log_lo, self.log_hi = math.log(sigma_min), math.log(sigma_max)
         out = 1 if kind == "conservative" else dim
-        self.net = BatchedMLP(seeds, [dim + 2 * n_freq, *hidden, out], activation=Fn.silu)
+        self.net = BatchedMLP(seeds, [dim + 1 + 2 * n_freq, *hidden, out], activation=Fn.silu)
 
     @property
     def n_models(self) -> int:
         return self.net.n_models
 
     def _mlp(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        emb = fourier_embedding(torch.log(sigma), self.n_freq, self.log_lo, self.log_hi)
-        return self.net(torch.cat([x, emb], dim=-1))
+        log_sigma = torch.log(sigma)
+        emb = fourier_embedding(log_sigma, self.n_freq, self.log_lo, self.log_hi)
+        level = (2 * (log_sigma - self.log_lo) / (self.log_hi - self.log_lo) - 1)[..., None]
+        c_in = torch.rsqrt(sigma**2 + self.sigma_data**2)[..., None]
+        return self.net(torch.cat([c_in * x, level, emb], dim=-1))
 
     def denoiser(self, x: torch.Tensor, sigma: torch.Tensor, create_graph: bool = False) -> torch.Tensor:
         """F(x, σ): (M, N, D). For the conservative kind, F = ∇ₓφ (graph kept when asked)."""
@@ -74,7 +80,8 @@ class DSMTask(nn.Module):
     """Denoising score matching with λ(σ) = σ², σ log-uniform in [σ_min, σ_max].
 
     λ(σ)‖s(x̃, σ) + ε/σ‖² = ‖F(x̃, σ) − x₀‖²/σ² for x̃ = x₀ + σε (one loss per model).
-    `data` is (M, n_train, D): model m draws its minibatches from data[m].
+    `data` is (M, steps·batch, D), a fresh stream per model: step t reads rows [t·batch, (t+1)·batch)
+    of data[m], so no point is seen twice (the manifold is sampled, not a fixed training set).
     """
 
     def __init__(self, model: BatchedScoreModel, data: torch.Tensor, seeds: Sequence[int], batch: int, lr: float,
@@ -86,17 +93,16 @@ class DSMTask(nn.Module):
         self.log_lo, self.log_hi = math.log(sigma_min), math.log(sigma_max)
 
     def _minibatch(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        xs, sig, eps = [], [], []
-        n_train = self.data.shape[1]
+        sig, eps = [], []
         dev = self.data.device
-        for m, seed in enumerate(self.seeds):  # drawn on the CPU, then moved: the same draws on any device
+        start = (step * self.batch) % self.data.shape[1]
+        x0 = self.data[:, start : start + self.batch]
+        for seed in self.seeds:  # drawn on the CPU, then moved: the same draws on any device
             gen = step_generator(seed, step)
-            idx = torch.randint(n_train, (self.batch,), generator=gen)
-            xs.append(self.data[m, idx.to(dev)])
             u = torch.rand(self.batch, generator=gen)
             sig.append(torch.exp(self.log_lo + u * (self.log_hi - self.log_lo)))
             eps.append(torch.randn(self.batch, self.data.shape[2], generator=gen))
-        return torch.stack(xs), torch.stack(sig).to(dev), torch.stack(eps).to(dev)
+        return x0, torch.stack(sig).to(dev), torch.stack(eps).to(dev)
 
     def training_loss(self, step: int) -> torch.Tensor:
         x0, sigma, eps = self._minibatch(step)

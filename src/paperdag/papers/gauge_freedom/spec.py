@@ -107,13 +107,13 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
             "grid": cfg["grid"],
         }
     if stage == "train":
-        return {**shared, "seeds": cfg["seeds"], "n_train": cfg["n_train"], "model": cfg["model"], "training": cfg["training"]}
+        return {**shared, "seeds": cfg["seeds"], "model": cfg["model"], "training": cfg["training"]}
     if stage == "report":
         return {
             "manifolds": cfg["manifolds"],
             "kinds": cfg["kinds"],
             "exact_manifolds": cfg["exact_manifolds"],
             "gmm": {"c_values": cfg["gmm"]["c_values"], "moment_tolerance": cfg["gmm"]["moment_tolerance"]},
-            "id": {"sigma_star_factor": cfg["id"]["sigma_star_factor"]},
+            "id": {"sigma_star_factor": cfg["id"]["sigma_star_factor"], "adequacy": cfg["id"]["adequacy"]},
         }
     raise KeyError(stage)

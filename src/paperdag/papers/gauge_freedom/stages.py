@@ -29,6 +29,7 @@ from paperdag.papers.gauge_freedom.estimators import (
     full_log_gap_rule,
     id_summary,
     non_conservativity,
+    normal_ratio,
     ode_log_likelihood,
     perturb,
     pointwise_jacobian,
@@ -295,9 +296,18 @@ def train(job: Job) -> None:
     name, kind = job.wildcards["manifold"], job.wildcards["kind"]
     m = _manifold(cfg, name)
     seeds = list(cfg["seeds"])
-    data = torch.stack([torch.as_tensor(m.sample(cfg["n_train"], seed=1_000 + s), dtype=torch.float32) for s in seeds])
+    stream = tc["steps"] * tc["batch"]  # a fresh point for every draw of training
+    data = torch.stack([torch.as_tensor(m.sample(stream, seed=1_000 + s), dtype=torch.float32) for s in seeds])
+    sigma_data = float(data.pow(2).mean().sqrt())
     model = BatchedScoreModel(
-        kind, seeds, m.ambient, cfg["model"]["hidden"], cfg["model"]["n_freq"], cfg["sigma_min"], cfg["sigma_max"]
+        kind,
+        seeds,
+        m.ambient,
+        cfg["model"]["hidden"],
+        cfg["model"]["n_freq"],
+        cfg["sigma_min"],
+        cfg["sigma_max"],
+        sigma_data,
     )
     task = DSMTask(model, data, seeds, tc["batch"], tc["lr"], tc["steps"], cfg["sigma_min"], cfg["sigma_max"])
     history = fit(
@@ -327,6 +337,13 @@ def train(job: Job) -> None:
             entries[i] += _id_entries(spectra[i], m.k, "trained", factor, sigma, idc["sigma_star_factor"])[0]
         if math.isclose(factor, idc["sigma_star_factor"]):
             spectra_star = spectra
+    # adequacy: the curved normals resolved at σ* (and, where the score is closed-form, the exact score's value)
+    adequacy = normal_ratio(spectra_star, m.k, m.native).mean(-1)
+    exact_adequacy = None
+    if m.has_exact_score:
+        star_pts = perturb(base, sigma_star, n_perturb, torch.Generator().manual_seed(idc["perturb_seed"]))
+        exact_spectra = centred_spectra(m.exact_score(star_pts, sigma_star))
+        exact_adequacy = float(normal_ratio(exact_spectra, m.k, m.native).mean())
     # non-conservativity at noisy data points, σ*
     x_nc = (
         base
@@ -372,12 +389,16 @@ def train(job: Job) -> None:
                 "non_conservativity_mean": float(nc[i].mean()),
                 "non_conservativity_max": float(nc[i].max()),
                 "radial_slope_ratio": slope_ratio[i],
+                "normal_ratio": float(adequacy[i]),
+                "normal_ratio_exact": exact_adequacy,
                 "last_logged_loss": final_losses[i],
                 "traj_final_ids": full_log_gap_rule(svs[i, :, -1]).tolist(),
+                "curve": history.curve(i) if history else None,
             },
             config_hash=job.config_hash,
             seed=seed,
             started=t0,
+            settings={**tc, **cfg["model"], "kind": kind, "sigma_data": sigma_data, "fresh_samples": stream},
         )
 
 

@@ -77,6 +77,8 @@ def trained_table(runs: pd.DataFrame) -> pd.DataFrame:
         "non_conservativity_mean",
         "non_conservativity_max",
         "radial_slope_ratio",
+        "normal_ratio",
+        "normal_ratio_exact",
         "last_logged_loss",
     ]
     if not len(tr):
