@@ -42,7 +42,17 @@ def run_crosscheck(cfg: dict[str, Any]) -> list[dict[str, Any]]:
             train = w @ mu_hat[k] + np.sqrt(c) * scale * rng.standard_normal(big)
             test = w @ mu + scale * rng.standard_normal(big)
             null = w @ mu_hat[k] + np.sqrt(c) * scale * rng.standard_normal(big)  # the training law again
-            cases.append({"arch": arch, "d": d, "n": n, "draw": k, "layer": len(maps) - 1, "output_scale": scale,
-                          "w1_exact_1d": exact, "w1_pot_1d": float(ot.wasserstein_1d(train, test, p=1)),
-                          "w1_pot_1d_null": float(ot.wasserstein_1d(train, null, p=1))})
+            cases.append(
+                {
+                    "arch": arch,
+                    "d": d,
+                    "n": n,
+                    "draw": k,
+                    "layer": len(maps) - 1,
+                    "output_scale": scale,
+                    "w1_exact_1d": exact,
+                    "w1_pot_1d": float(ot.wasserstein_1d(train, test, p=1)),
+                    "w1_pot_1d_null": float(ot.wasserstein_1d(train, null, p=1)),
+                }
+            )
     return cases

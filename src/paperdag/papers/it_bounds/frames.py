@@ -65,9 +65,15 @@ def funnel_frame(layers: pd.DataFrame) -> pd.DataFrame:
 
         funnel = int(g["w1"].idxmin())
         certified = partial(_certified, g, lower)
-        row = {**dict(zip(POINT, key)), "funnel": funnel, "certified": certified(g, funnel),
-               "funnel_norm": int(g["w1_norm"].idxmin()) if "w1_norm" in g else -1,
-               "funnel_hidden": -1, "certified_hidden": False, "bottleneck": -1}
+        row = {
+            **dict(zip(POINT, key)),
+            "funnel": funnel,
+            "certified": certified(g, funnel),
+            "funnel_norm": int(g["w1_norm"].idxmin()) if "w1_norm" in g else -1,
+            "funnel_hidden": -1,
+            "certified_hidden": False,
+            "bottleneck": -1,
+        }
         if len(hidden):
             row["funnel_hidden"] = int(hidden["w1"].idxmin())
             row["certified_hidden"] = certified(hidden, row["funnel_hidden"])

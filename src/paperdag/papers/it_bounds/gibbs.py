@@ -149,8 +149,7 @@ def _kl_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 def hypothesis_classes(laws: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hypotheses grouped by q(w) (the loss depends on w only through it): classes (C, 2), each
     hypothesis's class (H,), class sizes (C,)."""
-    classes, inverse, sizes = np.unique(np.round(positive_rate(laws[-1]), 12), axis=0, return_inverse=True,
-                                        return_counts=True)
+    classes, inverse, sizes = np.unique(np.round(positive_rate(laws[-1]), 12), axis=0, return_inverse=True, return_counts=True)
     return classes, inverse.ravel(), sizes
 
 
@@ -160,8 +159,16 @@ def _rep_kl(z_w: np.ndarray, law: np.ndarray, test: np.ndarray) -> np.ndarray:
     return _kl_rows(train, test)
 
 
-def gibbs_point(widths: list[int], laws: list[np.ndarray], groups: tuple[np.ndarray, np.ndarray, np.ndarray],
-                labels: np.ndarray, noise: float, p: float, n: int, gamma: float) -> dict[str, Any]:
+def gibbs_point(
+    widths: list[int],
+    laws: list[np.ndarray],
+    groups: tuple[np.ndarray, np.ndarray, np.ndarray],
+    labels: np.ndarray,
+    noise: float,
+    p: float,
+    n: int,
+    gamma: float,
+) -> dict[str, Any]:
     """Every exact quantity of one (network, n, γ): errors, D_l and bounds per layer, D_Y."""
     p_pos = np.where(labels > 0, 1.0 - noise, noise)  # P(Y = +1 | x)
     p_z = 0.5 * np.stack([1.0 - p_pos, p_pos], axis=1)  # (x, y-index)
@@ -177,9 +184,19 @@ def gibbs_point(widths: list[int], laws: list[np.ndarray], groups: tuple[np.ndar
     y_c = z_given_c.sum(1)
     d_y = float(p_c @ _kl_rows(y_c, np.broadcast_to(p_z.sum(0), y_c.shape)))
     d0_c = _kl_rows(z_given_c, np.broadcast_to(p_z, z_given_c.shape))
-    out = {"n": n, "gamma": gamma, "gen": float(p_c @ gen_c), "gen_from_losses": test_loss - train_loss,
-           "test_loss": test_loss, "train_loss": train_loss, "delta_mass": mass, "classes": int(len(classes)),
-           "hypotheses": int(h), "D_Y": d_y, "etas": [1.0 - p**d_in for d_in in widths[:-1]]}
+    out = {
+        "n": n,
+        "gamma": gamma,
+        "gen": float(p_c @ gen_c),
+        "gen_from_losses": test_loss - train_loss,
+        "test_loss": test_loss,
+        "train_loss": train_loss,
+        "delta_mass": mass,
+        "classes": int(len(classes)),
+        "hypotheses": int(h),
+        "D_Y": d_y,
+        "etas": [1.0 - p**d_in for d_in in widths[:-1]],
+    }
     terms = [d0_c[inverse]]
     x_c = z_given_c.sum(2)  # without the label: D(P_{X_i|W} ‖ P_X), then D(P_{T_l^i|W} ‖ P_{T_l'|W})
     no_label = [_kl_rows(x_c, np.broadcast_to(p_z.sum(1), x_c.shape))[inverse]]
@@ -192,13 +209,15 @@ def gibbs_point(widths: list[int], laws: list[np.ndarray], groups: tuple[np.ndar
     p_w = p_c[inverse] / sizes[inverse]
     gen_w = np.abs(gen_c[inverse])
     d_layers = [float(p_w @ t) for t in terms]
-    out.update({
-        "D": d_layers,
-        "D_without_label": [float(p_w @ t) for t in no_label],
-        "bound": [float(np.sqrt(2 * SUBGAUSS**2 * max(d, 0.0))) for d in d_layers],
-        "bound_perw": [float(p_w @ np.sqrt(2 * SUBGAUSS**2 * np.maximum(t, 0.0))) for t in terms],
-        "pointwise_slack_min": [float((np.sqrt(2 * SUBGAUSS**2 * np.maximum(t, 0.0)) - gen_w).min()) for t in terms],
-    })
+    out.update(
+        {
+            "D": d_layers,
+            "D_without_label": [float(p_w @ t) for t in no_label],
+            "bound": [float(np.sqrt(2 * SUBGAUSS**2 * max(d, 0.0))) for d in d_layers],
+            "bound_perw": [float(p_w @ np.sqrt(2 * SUBGAUSS**2 * np.maximum(t, 0.0))) for t in terms],
+            "pointwise_slack_min": [float((np.sqrt(2 * SUBGAUSS**2 * np.maximum(t, 0.0)) - gen_w).min()) for t in terms],
+        }
+    )
     return out
 
 
@@ -210,8 +229,15 @@ def run_gibbs(cfg: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     for name, widths in cfg["networks"].items():
         laws = representation_laws(widths, points, cfg["drop_prob"])
         groups = hypothesis_classes(laws)
-        out[name] = [{"network": name, "widths": list(widths), "params": n_params(widths), "drop_prob": cfg["drop_prob"],
-                      "label_noise": cfg["label_noise"],
-                      **gibbs_point(widths, laws, groups, labels, cfg["label_noise"], cfg["drop_prob"], n, cfg["gamma"])}
-                     for n in cfg["ns"]]
+        out[name] = [
+            {
+                "network": name,
+                "widths": list(widths),
+                "params": n_params(widths),
+                "drop_prob": cfg["drop_prob"],
+                "label_noise": cfg["label_noise"],
+                **gibbs_point(widths, laws, groups, labels, cfg["label_noise"], cfg["drop_prob"], n, cfg["gamma"]),
+            }
+            for n in cfg["ns"]
+        ]
     return out

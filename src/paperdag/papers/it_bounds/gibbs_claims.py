@@ -29,8 +29,11 @@ def rate(c: dict[str, Any], runs: pd.DataFrame) -> Outcome:
             parts.append(f"{what} {net}: {s:.3f}")
             off.append(abs(s - c["gibbs_rate"]))
     worst = float(max(off))
-    return Outcome(worst, bool(worst <= c["gibbs_rate_tol"]),
-                   f"|slope − ({c['gibbs_rate']:g})| at worst; log-log slopes in n: " + ", ".join(parts))
+    return Outcome(
+        worst,
+        bool(worst <= c["gibbs_rate_tol"]),
+        f"|slope − ({c['gibbs_rate']:g})| at worst; log-log slopes in n: " + ", ".join(parts),
+    )
 
 
 def bound_holds(c: dict[str, Any], runs: pd.DataFrame) -> Outcome:
@@ -41,10 +44,13 @@ def bound_holds(c: dict[str, Any], runs: pd.DataFrame) -> Outcome:
     i = int(ratio.values.argmin())
     top = max(r["bound"][-1] / abs(r["gen"]) for _, r in df.iterrows())
     ok = bool((ratio >= 1.0).all() and slack.min() >= -c["pointwise_tol"])
-    return Outcome(float(ratio.min()), ok,
-                   f"min over (network, n, layer) of bound/|gen| (at {df.loc[i, 'network']} n={df.loc[i, 'n']}); "
-                   f"largest output bound/|gen| {top:.3g}; "
-                   f"min per-hypothesis slack {slack.min():.3g}")
+    return Outcome(
+        float(ratio.min()),
+        ok,
+        f"min over (network, n, layer) of bound/|gen| (at {df.loc[i, 'network']} n={df.loc[i, 'n']}); "
+        f"largest output bound/|gen| {top:.3g}; "
+        f"min per-hypothesis slack {slack.min():.3g}",
+    )
 
 
 def refined_bound(c: dict[str, Any], runs: pd.DataFrame) -> Outcome:
@@ -59,9 +65,12 @@ def refined_bound(c: dict[str, Any], runs: pd.DataFrame) -> Outcome:
         if rel > worst:
             worst, where = float(rel), f"{r['network']} n={r['n']}"
         pure += int(d[-1] > etas.prod() * d[0])
-    return Outcome(worst, bool(worst <= c["sdpi_tol"]),
-                   f"max over layers, n and networks of (D_l − bound)/D_0 (at {where}); Π η·D_0 alone, without the "
-                   f"label's share, is exceeded at {pure}/{len(df)} points")
+    return Outcome(
+        worst,
+        bool(worst <= c["sdpi_tol"]),
+        f"max over layers, n and networks of (D_l − bound)/D_0 (at {where}); Π η·D_0 alone, without the "
+        f"label's share, is exceeded at {pure}/{len(df)} points",
+    )
 
 
 def deeper_narrower(c: dict[str, Any], runs: pd.DataFrame) -> Outcome:
@@ -74,10 +83,13 @@ def deeper_narrower(c: dict[str, Any], runs: pd.DataFrame) -> Outcome:
     gen_ratio = deep.loc[ns, "gen"] / wide.loc[ns, "gen"]
     bound_ratio = deep.loc[ns, "bound"].map(lambda b: b[-1]) / wide.loc[ns, "bound"].map(lambda b: b[-1])
     worst = float(max(gen_ratio.max(), bound_ratio.max()))
-    return Outcome(worst, bool(worst < 1.0),
-                   f"max over n of gen(deep)/gen(wide) {gen_ratio.max():.3f} and of output bound(deep)/bound(wide) "
-                   f"{bound_ratio.max():.3f}; test loss deep {deep['test_loss'].iloc[-1]:.3f} vs wide "
-                   f"{wide['test_loss'].iloc[-1]:.3f} at n={ns.max()}")
+    return Outcome(
+        worst,
+        bool(worst < 1.0),
+        f"max over n of gen(deep)/gen(wide) {gen_ratio.max():.3f} and of output bound(deep)/bound(wide) "
+        f"{bound_ratio.max():.3f}; test loss deep {deep['test_loss'].iloc[-1]:.3f} vs wide "
+        f"{wide['test_loss'].iloc[-1]:.3f} at n={ns.max()}",
+    )
 
 
 # ---------------------------------------------------------------- gates
@@ -94,8 +106,11 @@ def decades_gate(c: dict[str, Any], runs: pd.DataFrame) -> Outcome:
 
 def learns_gate(c: dict[str, Any], runs: pd.DataFrame) -> Outcome:
     worst = float(gibbs_frame(runs)["test_loss"].max())
-    return Outcome(worst, bool(worst <= 0.5 - c["gibbs_trivial_margin"]),
-                   "largest test loss of the Gibbs predictor; the constant predictor's is 0.5")
+    return Outcome(
+        worst,
+        bool(worst <= 0.5 - c["gibbs_trivial_margin"]),
+        "largest test loss of the Gibbs predictor; the constant predictor's is 0.5",
+    )
 
 
 def equal_params_gate(c: dict[str, Any], runs: pd.DataFrame) -> Outcome:

@@ -36,7 +36,9 @@ def bounds(job: Job) -> None:
             stats = evaluate_point(net, mu, cfg["sigma"], n, cfg["draws"], cfg["ramp_margin"], rng, cfg["chunk_elements"])
             metrics = {"paper": PAPER, "kind": "bounds", "arch": arch, "d": d, "n": n, "seed": cfg["seed"],
                        "mu_norm": cfg["mu_norm"], "sigma": cfg["sigma"], "ramp_margin": cfg["ramp_margin"], **stats}
-            write_run(path, metrics, config_hash=job.config_hash, seed=cfg["seed"], started=started)
+            write_run(path, metrics, config_hash=job.config_hash, seed=cfg["seed"], started=started,
+                      settings={**{k: cfg[k] for k in ("draws", "seed", "mu_norm", "sigma", "ramp_margin")}, "n": n,
+                                "architecture": spec})
             out = stats["layers"][-1]
             log.info("%s d=%d n=%d: gen %.4g ± %.2g, output KL bound %.4g, W1 per layer %s (%.1f s)", arch, d, n,
                      stats["gen_mean"], stats["gen_se"], out["kl_joint"],
@@ -50,7 +52,7 @@ def sdpi(job: Job) -> None:
     for path in job.outputs:
         channel = Path(path).parent.name
         write_run(path, {"paper": PAPER, "kind": "sdpi", "channel": channel, "cases": results[channel]},
-                  config_hash=job.config_hash, seed=job.cfg["seed"], started=started)
+                  config_hash=job.config_hash, seed=job.cfg["seed"], started=started, settings=job.cfg["sdpi"])
         log.info("sdpi %s: %d cases", channel, len(results[channel]))
 
 
@@ -77,7 +79,7 @@ def crosscheck(job: Job) -> None:
     with threadpool_limits(job.threads):  # numpy Generator seeded explicitly inside
         cases = run_crosscheck(job.cfg)
     write_run(job.outputs[0], {"paper": PAPER, "kind": "crosscheck", "cases": cases},
-              config_hash=job.config_hash, seed=job.cfg["seed"], started=started)
+              config_hash=job.config_hash, seed=job.cfg["seed"], started=started, settings=job.cfg["crosscheck"])
 
 
 def report(job: Job) -> None:

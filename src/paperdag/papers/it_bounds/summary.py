@@ -141,11 +141,26 @@ def gibbs_table(runs: pd.DataFrame) -> pd.DataFrame:
         etas = np.asarray(r["etas"])
         for layer, (d, b) in enumerate(zip(r["D"], r["bound"])):
             eta = float(etas[:layer].prod())
-            rows.append({"network": r["network"], "params": r["params"], "n": r["n"], "gamma": r["gamma"], "layer": layer,
-                         "gen": r["gen"], "train_loss": r["train_loss"], "test_loss": r["test_loss"], "D": d,
-                         "D_without_label": r["D_without_label"][layer], "D_Y": r["D_Y"],
-                         "refined_rhs": eta * r["D"][0] + (1 - eta) * r["D_Y"], "eta_product": eta, "bound": b,
-                         "bound_perw": r["bound_perw"][layer], "bound_over_gen": b / abs(r["gen"])})
+            rows.append(
+                {
+                    "network": r["network"],
+                    "params": r["params"],
+                    "n": r["n"],
+                    "gamma": r["gamma"],
+                    "layer": layer,
+                    "gen": r["gen"],
+                    "train_loss": r["train_loss"],
+                    "test_loss": r["test_loss"],
+                    "D": d,
+                    "D_without_label": r["D_without_label"][layer],
+                    "D_Y": r["D_Y"],
+                    "refined_rhs": eta * r["D"][0] + (1 - eta) * r["D_Y"],
+                    "eta_product": eta,
+                    "bound": b,
+                    "bound_perw": r["bound_perw"][layer],
+                    "bound_over_gen": b / abs(r["gen"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
