@@ -212,3 +212,15 @@ def test_unknown_paper_is_one_line_error(capsys, monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
     assert main(["verify", "--paper", "no_such_paper"]) == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
+
+
+def test_license_and_citation_files() -> None:
+    import yaml
+
+    license_text = (ROOT / "LICENSE").read_text()
+    assert license_text.startswith("MIT License") and "Copyright (c) 2026 paperdag authors" in license_text
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["license"] == "MIT"
+    assert {"message", "title", "authors"} <= set(cff) and cff["authors"][0]["name"] == "paperdag authors"
+    version = next(line for line in (ROOT / "pyproject.toml").read_text().splitlines() if line.startswith("version"))
+    assert version == f'version = "{cff["version"]}"'

@@ -71,8 +71,9 @@ def test_run_reuses_results_and_from_scratch_regenerates(smoke_copy: Path) -> No
     subprocess.run(["rm", "-r", str(runs)], check=True)
 
     # Reuse: the final outputs exist, so Snakemake sees nothing to do, missing intermediates or not.
-    out = paperdag(root, "run", "--scale", "smoke", "--paper", "it_bounds").stdout
-    assert "Nothing to be done" in out and re.search(r"^it_bounds\s+\d\.\d\d\s", out, re.M)
+    proc = paperdag(root, "run", "--scale", "smoke", "--paper", "it_bounds")
+    out = proc.stdout
+    assert "Nothing to be done" in proc.stderr and re.search(r"^it_bounds\s+\d\.\d\d\s", out, re.M)
     assert not runs.exists() and claims.stat().st_mtime_ns == stamp
 
     plan = paperdag(root, "plan", "--scale", "smoke", "--paper", "it_bounds", "--from-scratch").stdout
