@@ -62,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     scratch_help = (
-        "rerun every job of the selected papers (Snakemake --forcerun of their rules, except "
-        "sha256-checked downloads) and delete their training checkpoints first"
+        "rerun every job of the selected papers (Snakemake --forceall; --forcerun of their rules where "
+        "they have sha256-checked downloads, which are not redone) and delete their training checkpoints first"
     )
     p = verb(
         "plan",

@@ -59,22 +59,27 @@ def paper_rules(config: dict[str, Any], paper: str) -> list[str]:
     ]
 
 
-def from_scratch_rules(root: Path, config: dict[str, Any], papers: list[str], targets: list[str]) -> list[str]:
-    """The rules to force for a from-scratch run: the selected papers' rules (no downloads) that
-    the targets need. `--forcerun` would also create the outputs of a rule nothing needs (e.g.
-    a stage a scale switches off), so the rules are taken from a `--forceall` dry run."""
+def from_scratch_args(root: Path, config: dict[str, Any], papers: list[str], targets: list[str]) -> list[str]:
+    """Snakemake options that rerun every job the targets need. `--forceall`, unless a selected
+    paper has a download stage at this scale: then `--forcerun` of the papers' other rules that
+    the targets need (read from a `--forceall` dry run; `--forcerun` of a rule nothing needs
+    would create its outputs anyway, e.g. a stage a scale switches off)."""
+    from paperdag import contract
+
+    if not any(s.name == "download" for p in papers for s in contract.stages(p, resolve_paper(config, p))):
+        return ["--forceall"]
     proc = snake.run_snakemake(root, ["-n", *snake.dag_args(config["scale"], targets, extra=["--forceall"])], capture=True)
     if proc.returncode != 0:
         raise UsageError("snakemake -n --forceall failed:\n" + "\n".join((proc.stdout + proc.stderr).splitlines()[-15:]))
     needed = {job.rule for job in snake.parse_dry_run(proc.stdout + proc.stderr)}
-    return [r for p in papers for r in paper_rules(config, p) if r in needed]
+    return ["--forcerun", *[r for p in papers for r in paper_rules(config, p) if r in needed]]
 
 
 # --- plan ---------------------------------------------------------------------------------
 
 
-def dry_run(root: Path, scale: str, targets: list[str], forcerun: list[str] = ()) -> tuple[str, list[snake.PlannedJob]]:
-    proc = snake.run_snakemake(root, ["-n", *snake.dag_args(scale, targets, forcerun)], capture=True)
+def dry_run(root: Path, scale: str, targets: list[str], extra: list[str] = ()) -> tuple[str, list[snake.PlannedJob]]:
+    proc = snake.run_snakemake(root, ["-n", *snake.dag_args(scale, targets, extra=extra)], capture=True)
     text = proc.stdout + proc.stderr
     if proc.returncode != 0:
         raise UsageError("snakemake -n failed:\n" + "\n".join(text.strip().splitlines()[-15:]))
@@ -89,8 +94,8 @@ def cmd_plan(args: argparse.Namespace, root: Path) -> int:
     config = load(root, args.scale)
     papers = selected_papers(config, args.paper)
     targets = snake.paper_targets(args.scale, papers) if args.paper else []
-    forcerun = from_scratch_rules(root, config, papers, targets) if args.from_scratch else []
-    text, jobs = dry_run(root, args.scale, targets, forcerun)
+    force = from_scratch_args(root, config, papers, targets) if args.from_scratch else []
+    text, jobs = dry_run(root, args.scale, targets, force)
     if not jobs:
         print(f"scale {args.scale}: nothing to do (snakemake -n: {snake.NOTHING_TO_DO.lower()}).")
         return 0
@@ -163,12 +168,11 @@ def cmd_run(args: argparse.Namespace, root: Path) -> int:
     extra = [] if args.cores is None else ["--cores", str(args.cores)]
     if args.profile:
         extra += ["--workflow-profile", f"profiles/{args.profile}"]
-    forcerun: list[str] = []
     if args.from_scratch:
-        forcerun = from_scratch_rules(root, config, papers, targets)
+        extra += from_scratch_args(root, config, papers, targets)  # last: --forcerun takes many values
         for paper in papers:  # a finished checkpoint would be resumed: the training would not rerun
             shutil.rmtree(root / results_root(args.scale) / ".ckpt" / paper, ignore_errors=True)
-    cmd = snake.dag_args(args.scale, targets, forcerun, extra)
+    cmd = snake.dag_args(args.scale, targets, extra=extra)
     print("paperdag: snakemake " + " ".join(cmd), flush=True)
     code = snake.run_snakemake(root, cmd).returncode
     print()
