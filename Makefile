@@ -2,9 +2,12 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SNAKEMAKE := $(VENV)/bin/snakemake
+PAPERDAG := $(VENV)/bin/paperdag
 CORES ?= 2
 SCALE ?= default
 RESULTS := $(if $(filter default,$(SCALE)),results,results/$(SCALE))
+# FROM_SCRATCH=1: rerun every job (`paperdag run --from-scratch`) instead of reusing results.
+SCRATCH := $(if $(filter 1 yes true,$(FROM_SCRATCH)),--from-scratch,)
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export PYTHONHASHSEED := 0
@@ -21,19 +24,21 @@ $(VENV)/.installed: envs/requirements.txt envs/requirements-nodeps.txt pyproject
 
 setup: $(VENV)/.installed
 
+# Thin aliases of the `paperdag` command (README, "The paperdag command").
 reproduce: setup
-	$(SNAKEMAKE) --cores $(CORES) --config scale=$(SCALE)
+	$(PAPERDAG) run --scale $(SCALE) --cores $(CORES) $(SCRATCH)
 
 smoke: setup
-	$(SNAKEMAKE) --cores $(CORES) --config scale=smoke
+	$(PAPERDAG) run --scale smoke --cores $(CORES) $(SCRATCH)
 
+# Runs whatever is stale first, then exits non-zero if an applicable claim failed.
 verify: setup
-	$(SNAKEMAKE) --cores $(CORES) --config scale=$(SCALE) verify
+	$(PAPERDAG) run --scale $(SCALE) --cores $(CORES)
+	$(PAPERDAG) verify --scale $(SCALE)
 
 # The browsable report (and results/README.md, numbers.tex); runs whatever is missing first.
 report: setup
-	$(SNAKEMAKE) --cores $(CORES) all $(RESULTS)/README.md --config scale=$(SCALE)
-	$(SNAKEMAKE) --cores 1 --config scale=$(SCALE) --report $(RESULTS)/report.html
+	$(PAPERDAG) report --scale $(SCALE) --cores $(CORES)
 
 # Static checks, also run by `make test`: ruff (ruff.toml), snakefmt and Snakemake's own linter.
 lint: setup
@@ -42,7 +47,7 @@ lint: setup
 	$(SNAKEMAKE) --lint
 
 dry-run: setup
-	$(SNAKEMAKE) -n --config scale=$(SCALE)
+	$(PAPERDAG) plan --scale $(SCALE) $(SCRATCH)
 
 test: setup lint
 	$(PY) -m pytest

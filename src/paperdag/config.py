@@ -4,11 +4,13 @@ Each paper section has a `base` block and optional per-scale blocks (`smoke`,
 `default`, `paper`) that are deep-merged over it. The top-level schema
 (`workflow/schemas/config.schema.yaml`) checks the shape; each paper's own schema
 (`workflow/schemas/<paper>.schema.yaml`) checks every resolved scale of its section.
-Errors name the key and what is allowed, and are raised before any job runs.
+Errors name the key and what is allowed, and are raised before any job runs; NaN and
+infinite numbers are refused everywhere (`check_finite`), since schema bounds cannot catch them.
 """
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,21 @@ def _validate(instance: Any, schema: Mapping[str, Any], where: str) -> None:
         raise ConfigError(f"config error at '{key}': {err.message}{more}")
 
 
+def check_finite(value: Any, path: tuple[Any, ...] = ()) -> None:
+    """Refuse NaN and ±inf anywhere in the config (`lr: .nan` in YAML, `--config x=nan`).
+
+    JSON Schema bounds compare false with NaN, so `minimum`/`maximum` alone let it through.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"config error at '{_key_path(path)}': {value} is not a finite number")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            check_finite(item, (*path, key))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            check_finite(item, (*path, i))
+
+
 def load_schema(path: Path) -> dict[str, Any]:
     return yaml.safe_load(Path(path).read_text())
 
@@ -66,6 +83,7 @@ def load_schema(path: Path) -> dict[str, Any]:
 def validate_config(config: Mapping[str, Any], schema_dir: Path) -> None:
     """Validate the whole config: the top-level shape, then every scale of every enabled paper."""
     schema_dir = Path(schema_dir)
+    check_finite(config)
     _validate(config, load_schema(schema_dir / "config.schema.yaml"), "")
     for paper in config["papers"]:
         if paper not in config:

@@ -4,7 +4,8 @@ A paper declares its stages in `spec.STAGES` (`paperdag.contract`); the stage `t
 `monge_gap` is the function `paperdag.papers.monge_gap.<module>.train(job)`. The generated
 rules call it through `workflow/scripts/stage.py`, and the same script runs it by hand:
 
-    python workflow/scripts/stage.py monge_gap train --scale smoke benchmark=gaussian method=mlp
+    paperdag stage monge_gap train benchmark=gaussian job=maps --scale smoke
+    python workflow/scripts/stage.py monge_gap train --scale smoke benchmark=gaussian job=maps
 
 Outside Snakemake the job's settings, inputs and outputs come from the paper's `spec`
 module, exactly as the rules compute them.
@@ -182,8 +183,9 @@ def job_from_spec(paper: str, stage: str, scale: str, wildcards: dict[str, str],
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def stage_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The by-hand runner's arguments (`paperdag stage`, `workflow/scripts/stage.py`)."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paper")
     parser.add_argument("stage")
     parser.add_argument("wildcards", nargs="*", help="key=value pairs naming the job")
@@ -193,7 +195,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="override one setting of the paper at this scale, e.g. training.steps=50")
     parser.add_argument("--gpu", type=int, default=0, metavar="N", help="declare N GPUs, as the rule's resources would")
     parser.add_argument("--allow-cpu", action="store_true", default=None, help="let a GPU-declaring job run on CPU")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def parse_stage_args(argv: list[str] | None = None, prog: str | None = None) -> argparse.Namespace:
+    """Options may come before, between or after the `key=value` wildcards (intermixed parsing:
+    plain `parse_args` stops collecting positionals at the first option)."""
+    parser = stage_parser(prog)
+    args = parser.parse_intermixed_args(argv)
+    bad = [w for w in args.wildcards if "=" not in w or w.startswith("=")]
+    if bad:
+        parser.error(f"wildcards are key=value pairs, got {' '.join(bad)}")
+    return args
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    args = parse_stage_args(argv, prog)
     wildcards = dict(w.split("=", 1) for w in args.wildcards)
     run_job(job_from_spec(args.paper, args.stage, args.scale, wildcards, args.config,
                           settings=args.settings, gpus=args.gpu, allow_cpu=args.allow_cpu))

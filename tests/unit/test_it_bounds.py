@@ -244,7 +244,10 @@ def test_config_validates_and_spec_is_consistent(scale: str) -> None:
     assert (
         len(report_inputs)
         == len(set(report_inputs))
-        == len(cfg["architectures"]) * len(cfg["dims"]) * len(cfg["ns"]) + 4 + int(cfg["crosscheck"]["enabled"])
+        == len(cfg["architectures"]) * len(cfg["dims"]) * len(cfg["ns"])
+        + 4
+        + len(cfg["gibbs"]["networks"])
+        + int(cfg["crosscheck"]["enabled"])
     )
     job = spec.job_config(cfg, "bounds", {"arch": "deep_narrow", "d": str(cfg["dims"][0])})
     assert "sdpi" not in job and job["architecture"] == cfg["architectures"]["deep_narrow"]
@@ -315,3 +318,58 @@ def test_factored_path_equals_dense_path(arch: str, d: int) -> None:
     np.testing.assert_allclose(q["trace"], np.stack([np.broadcast_to((a**2).sum((1, 2)), (7,)) for a in maps], 1), rtol=1e-9)
     np.testing.assert_allclose(q["readout_norm"], np.stack([np.linalg.norm(u, axis=1) for u in readouts], 1), rtol=1e-9)
     np.testing.assert_allclose(q["w"], readouts[0], rtol=1e-9)
+
+
+def test_gibbs_exact_error_matches_simulated_training_sets() -> None:
+    """The enumerated E[gen] of the Gibbs posterior against training sets drawn at random, posterior exact per set."""
+    from paperdag.papers.it_bounds.gibbs import gibbs_point, hypothesis_classes, losses, representation_laws
+
+    widths, points, labels, noise, p, n, gamma = (
+        [3, 2, 1],
+        np.array([[1.0, 1, 1], [1, -1, -1]]),
+        np.array([1.0, -1]),
+        0.1,
+        0.2,
+        6,
+        10.0,
+    )
+    laws = representation_laws(widths, points, p)
+    groups = hypothesis_classes(laws)
+    exact = gibbs_point(widths, laws, groups, labels, noise, p, n, gamma)
+    classes, _, sizes = groups
+    rng = np.random.default_rng(0)
+    reps = 40000
+    x = rng.integers(0, 2, (reps, n))
+    y_pos = rng.random((reps, n)) < np.where(labels[x] > 0, 1 - noise, noise)  # Y = +1
+    cell = 2 * x + y_pos  # (x, y-index) flattened
+    counts = np.stack([(cell == k).sum(1) for k in range(4)], 1)
+    loss = losses(classes).reshape(len(classes), 4)  # [x, y] flattened like `cell`
+    train = counts @ loss.T / n
+    p_pos = np.where(labels > 0, 1 - noise, noise)
+    p_z = (0.5 * np.stack([1 - p_pos, p_pos], 1)).ravel()
+    logits = np.log(sizes) - gamma * train
+    post = np.exp(logits - logits.max(1, keepdims=True))
+    post /= post.sum(1, keepdims=True)
+    gen_s = (post * (loss @ p_z - train)).sum(1)
+    assert abs(gen_s.mean() - exact["gen"]) <= 4 * gen_s.std() / np.sqrt(reps)
+    assert exact["gen"] == pytest.approx(exact["gen_from_losses"], rel=1e-9)
+    assert all(b >= abs(exact["gen"]) for b in exact["bound"]) and np.all(np.diff(exact["D"]) <= 1e-15)
+
+
+def test_gibbs_representation_laws_match_simulated_dropout() -> None:
+    from paperdag.papers.it_bounds.gibbs import _binary_configs, _state_index, representation_laws
+
+    widths, points, p = [3, 2, 2, 1], np.array([[1.0, 1, 1], [1, -1, -1]]), 0.3
+    laws = representation_laws(widths, points, p)
+    rng = np.random.default_rng(1)
+    h = 2345  # one hypothesis: its per-layer weights from the product order (layer 1 slowest)
+    sizes = [2 ** (a * b) for a, b in zip(widths[:-1], widths[1:])]
+    idx = np.unravel_index(h, sizes)
+    weights = [_binary_configs((b, a))[i] for (a, b), i in zip(zip(widths[:-1], widths[1:]), idx)]
+    reps = 200000
+    for x in range(2):
+        t = np.broadcast_to(points[x], (reps, 3))
+        for layer, w in enumerate(weights):
+            t = np.sign((t * (rng.random(t.shape) > p)) @ w.T)
+            freq = np.bincount(_state_index(t), minlength=laws[layer].shape[2]) / reps
+            assert np.abs(freq - laws[layer][h, x]).max() < 0.005

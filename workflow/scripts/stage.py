@@ -1,6 +1,7 @@
 """Run one stage of one paper (Snakemake `script:`), or by hand:
 
-    python workflow/scripts/stage.py monge_gap train --scale smoke benchmark=gaussian method=mlp
+    python workflow/scripts/stage.py monge_gap train benchmark=gaussian job=maps --scale smoke
+    paperdag stage monge_gap train --scale smoke benchmark=gaussian job=maps   # the same; options anywhere
 """
 import sys
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from paperdag.claims import MissingRuns
@@ -45,26 +47,38 @@ def point_frame(runs: pd.DataFrame) -> pd.DataFrame:
     return df.assign(d=df["d"].astype(int), n=df["n"].astype(int)).sort_values(POINT).reset_index(drop=True)
 
 
+def _certified(g: pd.DataFrame, lower: pd.Series, pool: pd.DataFrame, at: int) -> bool:
+    """The W2 upper proxy at `at` below the W1 lower end of every other layer of `pool`."""
+    return bool((lower.loc[pool.index.drop(at)] > g.loc[at, "w1"]).all())
+
+
 def funnel_frame(layers: pd.DataFrame) -> pd.DataFrame:
-    """Per (arch, d, n): the funnel argmin_l E W1_l, the bottleneck layer, and whether the funnel is
-    certified (its W2 upper proxy below the W1 lower end ‖A_l(μ̂−μ)‖ of every other layer)."""
+    """Per (arch, d, n): the funnel among hidden layers argmin E W1_l (the asserted one), the raw funnel
+    over every layer, the funnel of W1 in units of each layer's own spread (`w1_norm`), the bottleneck
+    layer, and whether each funnel is certified (its W2 upper proxy below the W1 lower end ‖A_l(μ̂−μ)‖
+    of every other layer it is compared with)."""
     rows = []
     for key, g in layers.groupby(POINT):
         g = g.set_index("layer")
-        funnel = int(g["w1"].idxmin())
+        lower = g["w1"].where(g["w1_exact"], g["w1_lower"])
         hidden = g.loc[(g.index > 0) & (g.index < g.index.max())]
-        others = g.drop(index=funnel)
-        upper_at_funnel = g.loc[funnel, "w1"]  # exact at the output, the W2 upper proxy elsewhere
-        lower_others = others["w1"].where(others["w1_exact"], others["w1_lower"])
-        rows.append(
-            {
-                **dict(zip(POINT, key)),
-                "funnel": funnel,
-                "funnel_hidden": int(hidden["w1"].idxmin()) if len(hidden) else -1,
-                "bottleneck": int(hidden["width"].idxmin()) if len(hidden) else -1,
-                "certified": bool((lower_others > upper_at_funnel).all()),
-            }
-        )
+
+        funnel = int(g["w1"].idxmin())
+        certified = partial(_certified, g, lower)
+        row = {
+            **dict(zip(POINT, key)),
+            "funnel": funnel,
+            "certified": certified(g, funnel),
+            "funnel_norm": int(g["w1_norm"].idxmin()) if "w1_norm" in g else -1,
+            "funnel_hidden": -1,
+            "certified_hidden": False,
+            "bottleneck": -1,
+        }
+        if len(hidden):
+            row["funnel_hidden"] = int(hidden["w1"].idxmin())
+            row["certified_hidden"] = certified(hidden, row["funnel_hidden"])
+            row["bottleneck"] = int(hidden["width"].idxmin())
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -76,3 +90,10 @@ def cases_frame(runs: pd.DataFrame, kind: str, channel: str | None = None) -> pd
         if not len(sub):
             raise MissingRuns(f"no sdpi runs for channel '{channel}'")
     return pd.DataFrame([c for cases in sub["cases"] for c in cases])
+
+
+def gibbs_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (network, n) of the Gibbs example, per-layer values as lists."""
+    sub = _kind(runs, "gibbs")
+    df = pd.DataFrame([p for points in sub["points"] for p in points])
+    return df.sort_values(["network", "n"]).reset_index(drop=True)

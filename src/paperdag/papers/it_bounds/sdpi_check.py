@@ -6,7 +6,8 @@ pushed through the exact channel kernel and the largest ratio D(PK‖QK)/D(P‖Q
   dropout/DropConnect bounds are attained (protocol §2.3 observed equality);
 - on the *binary* support {±1}^{d_in} (dropout only), where masks collide and the ratio is smaller.
 The refined bound D_L ≤ (Π_k η_k)·D_0 is checked exactly on chains of dropout layers, and
-Π_k η_k is tabulated for the testbed architectures ("deeper yet narrower" contracts more).
+Π_k η_k is tabulated for the testbed architectures (a table only: more factors, each ≤ 1, contract
+more by construction; the paper's "deeper yet narrower" result is checked on the Gibbs example).
 """
 from __future__ import annotations
 

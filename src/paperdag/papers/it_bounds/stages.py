@@ -1,4 +1,4 @@
-"""The it_bounds jobs: `bounds` (one architecture × d, every n), `sdpi`, `crosscheck`, `report`.
+"""The it_bounds jobs: `bounds` (one architecture × d, every n), `sdpi`, `gibbs`, `crosscheck`, `report`.
 
 No gradient training anywhere (the testbed is analytic), so nothing goes through
 `paperdag.training.fit`; every job is vectorised numpy over Monte Carlo draws.
@@ -17,7 +17,6 @@ from paperdag.papers.it_bounds.bounds import evaluate_point
 from paperdag.papers.it_bounds.sdpi_check import run_sdpi_checks
 from paperdag.papers.it_bounds.testbed import class_mean, make_network, network_seed
 from paperdag.runs import write_run
-from paperdag.seeding import seed_everything
 from paperdag.stage import Job
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,9 @@ def bounds(job: Job) -> None:
             stats = evaluate_point(net, mu, cfg["sigma"], n, cfg["draws"], cfg["ramp_margin"], rng, cfg["chunk_elements"])
             metrics = {"paper": PAPER, "kind": "bounds", "arch": arch, "d": d, "n": n, "seed": cfg["seed"],
                        "mu_norm": cfg["mu_norm"], "sigma": cfg["sigma"], "ramp_margin": cfg["ramp_margin"], **stats}
-            write_run(path, metrics, config_hash=job.config_hash, seed=cfg["seed"], started=started)
+            write_run(path, metrics, config_hash=job.config_hash, seed=cfg["seed"], started=started,
+                      settings={**{k: cfg[k] for k in ("draws", "seed", "mu_norm", "sigma", "ramp_margin")}, "n": n,
+                                "architecture": spec})
             out = stats["layers"][-1]
             log.info("%s d=%d n=%d: gen %.4g ± %.2g, output KL bound %.4g, W1 per layer %s (%.1f s)", arch, d, n,
                      stats["gen_mean"], stats["gen_se"], out["kl_joint"],
@@ -51,18 +52,34 @@ def sdpi(job: Job) -> None:
     for path in job.outputs:
         channel = Path(path).parent.name
         write_run(path, {"paper": PAPER, "kind": "sdpi", "channel": channel, "cases": results[channel]},
-                  config_hash=job.config_hash, seed=job.cfg["seed"], started=started)
+                  config_hash=job.config_hash, seed=job.cfg["seed"], started=started, settings=job.cfg["sdpi"])
         log.info("sdpi %s: %d cases", channel, len(results[channel]))
 
 
-def crosscheck(job: Job) -> None:
-    from paperdag.papers.it_bounds.crosscheck import run_crosscheck  # torch/geomloss: imported only here
+def gibbs(job: Job) -> None:
+    """The finite-parameter Gibbs example, exact (no randomness: the seed is recorded only)."""
+    from paperdag.papers.it_bounds.gibbs import run_gibbs
 
     started = time.perf_counter()
-    seed_everything(job.cfg["seed"], job.threads)
-    cases = run_crosscheck(job.cfg)
+    settings = job.cfg["gibbs"]
+    with threadpool_limits(job.threads):
+        results = run_gibbs(settings)
+    for path in job.outputs:
+        network = Path(path).parent.name
+        write_run(path, {"paper": PAPER, "kind": "gibbs", "network": network, "points": results[network]},
+                  config_hash=job.config_hash, seed=job.cfg["seed"], started=started, settings=settings)
+        last = results[network][-1]
+        log.info("gibbs %s: n=%d gen %.3g, output bound %.3g", network, last["n"], last["gen"], last["bound"][-1])
+
+
+def crosscheck(job: Job) -> None:
+    from paperdag.papers.it_bounds.crosscheck import run_crosscheck  # POT: imported only here
+
+    started = time.perf_counter()
+    with threadpool_limits(job.threads):  # numpy Generator seeded explicitly inside
+        cases = run_crosscheck(job.cfg)
     write_run(job.outputs[0], {"paper": PAPER, "kind": "crosscheck", "cases": cases},
-              config_hash=job.config_hash, seed=job.cfg["seed"], started=started)
+              config_hash=job.config_hash, seed=job.cfg["seed"], started=started, settings=job.cfg["crosscheck"])
 
 
 def report(job: Job) -> None:

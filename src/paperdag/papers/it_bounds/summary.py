@@ -10,7 +10,7 @@ import pandas as pd
 import seaborn as sns
 
 from paperdag.figures import save_figure
-from paperdag.papers.it_bounds.frames import POINT, cases_frame, funnel_frame, layer_frame
+from paperdag.papers.it_bounds.frames import POINT, cases_frame, funnel_frame, gibbs_frame, layer_frame
 from paperdag.stage import Job
 from paperdag.tables import write_table
 
@@ -22,6 +22,7 @@ BOUND_COLS = [
     "kl_perw",
     "w1",
     "w1_lower",
+    "w1_norm",
     "w_bound",
     "gen_mean",
     "gen_se",
@@ -133,18 +134,71 @@ def _sdpi_figure(runs: pd.DataFrame, stem: Path) -> None:
     save_figure(fig, stem)
 
 
+def gibbs_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (network, n, layer) of the Gibbs example, with the refined bound's right-hand side."""
+    rows = []
+    for r in gibbs_frame(runs).to_dict("records"):
+        etas = np.asarray(r["etas"])
+        for layer, (d, b) in enumerate(zip(r["D"], r["bound"])):
+            eta = float(etas[:layer].prod())
+            rows.append(
+                {
+                    "network": r["network"],
+                    "params": r["params"],
+                    "n": r["n"],
+                    "gamma": r["gamma"],
+                    "layer": layer,
+                    "gen": r["gen"],
+                    "train_loss": r["train_loss"],
+                    "test_loss": r["test_loss"],
+                    "D": d,
+                    "D_without_label": r["D_without_label"][layer],
+                    "D_Y": r["D_Y"],
+                    "refined_rhs": eta * r["D"][0] + (1 - eta) * r["D_Y"],
+                    "eta_product": eta,
+                    "bound": b,
+                    "bound_perw": r["bound_perw"][layer],
+                    "bound_over_gen": b / abs(r["gen"]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _gibbs_figure(table: pd.DataFrame, stem: Path) -> None:
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    for (net, g), color in zip(table.groupby("network"), sns.color_palette()):
+        out = g[g["layer"] == g["layer"].max()]
+        axes[0].plot(out["n"], out["gen"], "-o", color=color, ms=3, label=f"{net}: exact gen")
+        axes[0].plot(out["n"], out["bound"], "--^", color=color, ms=3, label=f"{net}: output KL bound")
+        first = g[g["n"] == g["n"].min()]
+        axes[1].plot(first["layer"], first["D"], "-o", color=color, label=f"{net}: D_l")
+        axes[1].plot(first["layer"], first["refined_rhs"], ":", color=color, label=f"{net}: Πη·D_0 + (1−Πη)·D_Y")
+    ns = np.sort(table["n"].unique())
+    ref = table[table["n"] == ns[0]]["gen"].max()
+    axes[0].plot(ns, ref * ns[0] / ns, "k:", lw=1, label="∝ 1/n")
+    axes[0].set(xscale="log", yscale="log", xlabel="n", title="Gibbs algorithm, binary weights: error and bound")
+    axes[1].set(yscale="log", xlabel="layer l", ylabel="nats", title=f"per-layer KL at n = {ns[0]} and the refined bound")
+    for ax in axes:
+        ax.legend(fontsize=6)
+    save_figure(fig, stem)
+
+
 def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
-    """Write the tables (bounds, tightness, sdpi, crosscheck) and the four figures."""
+    """Write the tables (bounds, tightness, sdpi, gibbs, crosscheck) and the five figures."""
     tables, figures = Path(paper_dir) / "tables", Path(paper_dir) / "figures"
     layers = layer_frame(runs)
     write_table(layers[POINT + ["layer"] + BOUND_COLS], tables / "bounds")
     funnel = funnel_frame(layers)
     tight = layers[POINT + ["layer", "tight_kl_joint", "tight_kl_perw", "tight_w"]].merge(funnel, on=POINT)
-    tight["is_funnel"] = tight["layer"] == tight["funnel"]
-    write_table(tight.drop(columns=["funnel", "funnel_hidden"]), tables / "tightness")
+    tight["is_funnel"] = tight["layer"] == tight["funnel_hidden"]
+    tight["is_raw_funnel"] = tight["layer"] == tight["funnel"]
+    write_table(tight.drop(columns=["funnel", "funnel_hidden", "funnel_norm"]), tables / "tightness")
     sdpi = pd.concat([cases_frame(runs, "sdpi", ch) for ch in ("dropout", "dropconnect", "noise", "refined")], ignore_index=True)
     sdpi["widths"] = sdpi["widths"].map(lambda w: "→".join(map(str, w)) if isinstance(w, list) else "")
     write_table(sdpi, tables / "sdpi")
+    gibbs = gibbs_table(runs)
+    write_table(gibbs, tables / "gibbs")
+    _gibbs_figure(gibbs, figures / "gibbs_rate")
     if "kind" in runs and (runs["kind"] == "crosscheck").any():
         write_table(cases_frame(runs, "crosscheck"), tables / "crosscheck")
     _bounds_vs_n(layers, figures / "bounds_vs_n")
