@@ -32,7 +32,7 @@ BASELINE = "none"
 TABLES = ("bgmm_gaps", "bgmm_slopes", "bgmm_theory")
 FIGURES = ("figure1",)
 DIGITS_TABLES = ("digits_summary",)
-DIGITS_FIGURES = ("digits",)
+DIGITS_FIGURES = ("digits", "digits_curves")
 
 
 STAGES = (
@@ -148,10 +148,11 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
     if stage == "augment_cifar":
         cc = cfg["cifar"]
         settings = {"m": cc["m"], "classifier": cc["classifier"], "eval_batch": cc["eval_batch"]}
-        if wildcards["generator"] != BASELINE:  # the generated images depend on how the generator was trained
+        if wildcards["generator"] != BASELINE:  # the generated images depend on how the generator was trained and sampled
             settings[wildcards["generator"]] = cc[wildcards["generator"]]
+            settings["sample"] = cc["sample"]
         return {"cifar": settings}
     if stage == "report":
         sim = {k: cfg["simulation"][k] for k in ("sigma", "repeats", "n_test")}
-        return {"simulation": sim, "datasets": cfg["digits"]["datasets"]}
+        return {"simulation": sim, "datasets": cfg["digits"]["datasets"], "claims": cfg["claims"]}
     raise KeyError(stage)
