@@ -4,9 +4,9 @@ Light on purpose (no torch, no pandas): the Snakefile imports it to build the DA
 
 * `simulate` (one job, numpy only): every cell (panel, d, m, γ) of the bGMM panels; one
   metrics.json per cell, holding the per-repeat gaps.
-* `augment` (one job per digits dataset): generators fitted on m real digits, then one batched
-  classifier over (generator, m, γ, seed); one metrics.json per (generator, m, γ, seed).
-  γ = 0 is the generator-free baseline, written under generator `none`.
+* `augment` (one job per digits dataset): generators fitted on m real digits (plus the `real` and
+  `copy` controls), then classifiers trained for fixed epochs, one batch per (m, γ); one
+  metrics.json per (generator, m, γ, seed). γ = 0 is the generator-free baseline, under `none`.
 * `download` (paper scale only): the CIFAR-10 tarball (URL + sha256 in config), unpacked, and a manifest.
 * `cdcgan` (paper scale, one job per seed): the conditional DCGAN fitted on the real CIFAR-10 images.
 * `augment_cifar` (paper scale, one job per run): ResNet-18 on real + m_G generated images;
