@@ -1,4 +1,5 @@
 """The paper-scale CIFAR-10 pieces of `gda`: loader, ResNet-18, cDCGAN, and the two stages on a tiny fake CIFAR."""
+
 from __future__ import annotations
 
 import io
@@ -24,8 +25,9 @@ def fake_cifar_tarball(path: Path, per_batch: int = 10, n_test: int = 10) -> Pat
     rng = np.random.default_rng(0)
     with tarfile.open(path, "w:gz") as tf:
         for name, n in [(f"data_batch_{i}.bin", per_batch) for i in range(1, 6)] + [("test_batch.bin", n_test)]:
-            records = np.concatenate([(np.arange(n) % 10).astype(np.uint8)[:, None],
-                                      rng.integers(0, 256, (n, 3072), dtype=np.uint8)], axis=1)
+            records = np.concatenate(
+                [(np.arange(n) % 10).astype(np.uint8)[:, None], rng.integers(0, 256, (n, 3072), dtype=np.uint8)], axis=1
+            )
             blob = records.tobytes()
             info = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
             info.size = len(blob)
@@ -83,21 +85,67 @@ def test_cifar_stages_end_to_end_on_fake_cifar(tmp_path: Path, monkeypatch) -> N
     manifest = root / spec.CIFAR_MANIFEST
     safe_extract(archive, manifest.parent)  # what the download stage does after its checked fetch
     manifest.write_text(json.dumps({"archive": archive.name, "root": "."}))
-    cifar = {"m": 50, "seeds": [1], "augmentations": ["base"], "generators": ["cdcgan"], "n_generated": [0, 20],
-             "cdcgan": {"epochs": 1, "batch": 25, "lr": 2e-4, "beta1": 0.5, "z_dim": 8, "width": 4, "checkpoint_every": 100},
-             "classifier": {"epochs": 1, "batch": 35, "lr": 0.2, "momentum": 0.9, "weight_decay": 5e-4, "pct_start": 0.025,
-                            "checkpoint_every": 100},
-             "eval_batch": 40}
+    cifar = {
+        "m": 50,
+        "seeds": [1],
+        "augmentations": ["base"],
+        "generators": ["cdcgan"],
+        "n_generated": [0, 20],
+        "cdcgan": {"epochs": 1, "batch": 25, "lr": 2e-4, "beta1": 0.5, "z_dim": 8, "width": 4, "checkpoint_every": 100},
+        "classifier": {
+            "epochs": 1,
+            "batch": 35,
+            "lr": 0.2,
+            "momentum": 0.9,
+            "weight_decay": 5e-4,
+            "pct_start": 0.025,
+            "checkpoint_every": 100,
+        },
+        "eval_batch": 40,
+        "sample": {"mode": "train", "batch": 500},
+    }
     cfg = {"cifar": cifar}
     gen_wc = {"generator": "cdcgan", "seed": "1"}
     gen_out = str(root / spec.CIFAR_GENERATOR.format(**gen_wc))
-    cdcgan(Job("gda", "cdcgan", "paper", spec.job_config(cfg, "cdcgan", gen_wc), gen_wc, inputs=[str(manifest)],
-               outputs=[gen_out], resources={"gpu": 1}, allow_cpu=True))
+    cdcgan(
+        Job(
+            "gda",
+            "cdcgan",
+            "paper",
+            spec.job_config(cfg, "cdcgan", gen_wc),
+            gen_wc,
+            inputs=[str(manifest)],
+            outputs=[gen_out],
+            resources={"gpu": 1},
+            allow_cpu=True,
+        )
+    )
     run_wc = {"aug": "base", "generator": "cdcgan", "ngen": "20", "seed": "1"}
     run_out = str(root / spec.CIFAR_RUN.format(**run_wc))
-    augment_cifar(Job("gda", "augment_cifar", "paper", spec.job_config(cfg, "augment_cifar", run_wc), run_wc,
-                      inputs=[str(manifest), gen_out], outputs=[run_out], resources={"gpu": 1}, allow_cpu=True))
+    augment_cifar(
+        Job(
+            "gda",
+            "augment_cifar",
+            "paper",
+            spec.job_config(cfg, "augment_cifar", run_wc),
+            run_wc,
+            inputs=[str(manifest), gen_out],
+            outputs=[run_out],
+            resources={"gpu": 1},
+            allow_cpu=True,
+        )
+    )
     metrics = json.loads(Path(run_out).read_text())
     assert metrics["experiment"] == "cifar" and metrics["n_generated"] == 20 and metrics["epochs"] == 1
     assert 0 <= metrics["test_acc"] <= 1 and metrics["acc_gap"] == pytest.approx(abs(metrics["train_acc"] - metrics["test_acc"]))
     assert [c["ngen"] for c in spec.cifar_cells({"cifar": {**cifar, "augmentations": ["none", "base"]}})] == [0, 20, 0, 20]
+    # sampled as main_aug.py does: train-mode batch norm, single-class batches; eval mode gives other images
+    from paperdag.papers.gda.cifar_stages import generate
+
+    x_train, y_train = generate(Path(gen_out), 40, 0, "cpu", "train", 3)
+    x_eval, y_eval = generate(Path(gen_out), 40, 0, "cpu", "eval", 3)
+    assert list(y_train) == [c for c in range(10) for _ in range(4)] and list(y_eval) == list(y_train)
+    assert x_train.shape == (40, 3, 32, 32) and x_train.dtype == np.uint8
+    assert np.abs(x_train.astype(float) - x_eval.astype(float)).mean() > 1.0
+    with pytest.raises(ValueError, match="multiple of the 10 classes"):
+        generate(Path(gen_out), 15, 0, "cpu")

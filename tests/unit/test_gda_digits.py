@@ -1,4 +1,5 @@
 """The digits stand-in of `gda`: splits, pools, generators and classifier pieces."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +7,10 @@ import pytest
 import torch
 
 from paperdag.papers.gda.classifier import BatchedClassifier
-from paperdag.papers.gda.digits import load, nested_subsets
+from paperdag.papers.gda.digits import held_out, load, nested_subsets
 from paperdag.papers.gda.generators import ClassGaussian, ConditionalGAN, balanced_class_labels
 from paperdag.papers.gda.pools import PoolSampler
+from paperdag.papers.gda.stages import classifier_steps
 
 torch.set_num_threads(1)  # the machine is shared; tiny tensors gain nothing from threads
 
@@ -96,3 +98,48 @@ def test_generator_batch_norm_matches_torch_training_mode() -> None:
     for k in range(3):  # each model normalised over its own batch
         ref = torch.nn.functional.batch_norm(h[k], None, None, training=True, eps=1e-5)
         torch.testing.assert_close(_batch_norm(h)[k], ref)
+
+
+def test_validation_split_and_held_out_control_images_are_disjoint_and_balanced() -> None:
+    data = load("digits8", 500, split_seed=0, n_val=300)
+    assert np.bincount(data.y_val, minlength=10).tolist() == [30] * 10
+    assert len(data.x_pool) + len(data.x_val) + len(data.x_test) == 1797
+    rows = {tuple(r) for r in np.round(data.x_val, 4)}
+    assert sum(tuple(r) in rows for r in np.round(data.x_pool, 4)) < 20  # only the few duplicate images of load_digits
+    sub = nested_subsets(data.y_pool, [50, 150], seed=1)[150]
+    idx = held_out(data.y_pool, sub, 750, seed=1)
+    assert not set(idx) & set(sub) and len(set(idx)) == 750
+    for n in (150, 750):  # every γ·m prefix is class-balanced
+        assert np.bincount(data.y_pool[idx[:n]], minlength=10).tolist() == [n // 10] * 10
+    with pytest.raises(ValueError, match="held-out images"):
+        held_out(data.y_pool, sub, 1000, seed=1)
+
+
+def test_epoch_matched_steps_grow_with_the_training_set() -> None:
+    assert classifier_steps(300, 50, 64) == 235 and classifier_steps(300, 6 * 50, 64) == 1407
+    assert classifier_steps(1, 64, 64) == 1
+
+
+def test_validation_error_is_each_models_own(digits) -> None:
+    sampler = PoolSampler(digits.x_pool, digits.y_pool, [np.arange(50)] * 2)
+    clf = BatchedClassifier(
+        sampler, [0, 1], hidden=8, batch=4, lr=1e-3, weight_decay=0.0, seed=0, val=(digits.x_test[:40], digits.y_test[:40])
+    )
+    err = clf.validation_metric()
+    x, y = torch.as_tensor(digits.x_test[:40]), torch.as_tensor(digits.y_test[:40])
+    assert err.tolist() == pytest.approx([1 - clf.evaluate(k, x, y)[0] for k in range(2)])
+
+
+def test_cosine_schedule_anneals_the_classifier_to_zero(digits) -> None:
+    sampler = PoolSampler(digits.x_pool, digits.y_pool, [np.arange(50)])
+    clf = BatchedClassifier(sampler, [0], hidden=8, batch=4, lr=1e-3, weight_decay=0.0, seed=0, cosine_steps=10)
+    opt, sched = clf.configure_optimizer()
+    lrs = []
+    for _ in range(10):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] == pytest.approx(1e-3) and opt.param_groups[0]["lr"] == pytest.approx(0, abs=1e-12)
+    assert all(a >= b for a, b in zip(lrs, lrs[1:]))
+    constant = BatchedClassifier(sampler, [0], hidden=8, batch=4, lr=1e-3, weight_decay=0.0, seed=0)
+    assert isinstance(constant.configure_optimizer(), torch.optim.Adam)

@@ -40,7 +40,7 @@ CORRECTNESS = [
     ("sw_smoke_all", "scaling_wisdom", "train", "smoke", ["job=all"], []),
     ("csib_digits", "cs_ib", "train", "default", ["dataset=digits_rot"], ["training.epochs=2"]),
     ("gda_digits8", "gda", "augment", "default", ["dataset=digits8"],
-     ["digits.sizes=[100]", "digits.seeds=[0]", "digits.cgan.steps=200", "digits.classifier.steps=100"]),
+     ["digits.sizes=[100]", "digits.seeds=[0]", "digits.cgan.steps=200", "digits.classifier.epochs=20"]),
 ]
 PAPER = [
     ("sw_paper_w512", "scaling_wisdom", "train", "paper", ["job=sweep_512"],

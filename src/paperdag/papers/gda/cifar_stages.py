@@ -2,7 +2,8 @@
 
 Protocol §2.2 / §4 (`ML-GSAI/Understanding-GDA`): the cDCGAN (`main_train_CDCGAN.py`: Adam 2e-4,
 β₁ 0.5, batch 64, BCE, width 128, z 100, 200 epochs) is fitted on the real training images; m_G
-class-balanced images are drawn from it (quantised to uint8, as the paper's npz sets are);
+class-balanced images are drawn from it as `main_aug.py` draws them (train-mode batch norm,
+single-class batches of 500) and quantised to uint8, as the paper's npz sets are;
 ResNet-18 is trained on the real and generated images concatenated and shuffled (SGD momentum
 0.9, weight decay 5e-4, OneCycle max lr 0.2 with pct_start 0.025 stepped once per epoch, batch 512,
 100 epochs), with augmentation `none` or `base` (random crop, padding 4, and horizontal flip),
@@ -133,20 +134,34 @@ def cdcgan(job: Job) -> None:
 
 
 @torch.no_grad()
-def generate(generator_path: Path, n: int, seed: int, device: str, batch: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """n class-balanced images (labels 0, 1, …, 9, 0, …) as uint8 (n, 3, 32, 32); generator in eval mode."""
+def generate(
+    generator_path: Path, n: int, seed: int, device: str, mode: str = "train", batch: int = 500
+) -> tuple[np.ndarray, np.ndarray]:
+    """n class-balanced images as uint8 (n, 3, 32, 32), with their labels: n/10 per class, class by class.
+
+    As the authors' `main_aug.py` samples the cDCGAN: the generator in train mode (batch norm
+    normalises with each batch's own statistics, not the running ones) and single-class batches of
+    `batch` images. `mode="eval"` (running statistics) is kept to measure the difference
+    (tests/unit/test_gda_cifar.py). The running statistics it updates in train mode are discarded.
+    """
     state = torch.load(generator_path, map_location="cpu", weights_only=True)
-    G = Generator(state["z_dim"], state["width"]).to(device).eval()
+    G = Generator(state["z_dim"], state["width"]).to(device)
     G.load_state_dict(state["generator"])
-    labels = torch.arange(n) % 10
+    G.train(mode == "train")
+    if mode not in ("train", "eval"):
+        raise ValueError(f"unknown sampling mode {mode!r} (train or eval)")
+    if n % 10:
+        raise ValueError(f"n = {n} is not a multiple of the 10 classes")
     gen = torch.Generator().manual_seed(seed)
-    out = []
-    for lo in range(0, n, batch):
-        y = labels[lo : lo + batch]
-        z = torch.randn(len(y), state["z_dim"], generator=gen)
-        img = G(z.to(device), y.to(device))
-        out.append(((img + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu())
-    return torch.cat(out).numpy(), labels.numpy()
+    out, labels = [], []
+    for c in range(10):
+        for lo in range(0, n // 10, batch):
+            y = torch.full((min(batch, n // 10 - lo),), c, dtype=torch.long)
+            z = torch.randn(len(y), state["z_dim"], generator=gen)
+            img = G(z.to(device), y.to(device))
+            out.append(((img + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu())
+            labels.append(y)
+    return torch.cat(out).numpy(), torch.cat(labels).numpy()
 
 
 def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -260,7 +275,7 @@ def augment_cifar(job: Job) -> None:
     x, y = data.x_train[idx], data.y_train[idx]
     if n_gen > 0:
         gpath = next(Path(p) for p in job.inputs if p.endswith("generator.pt"))
-        xg, yg = generate(gpath, n_gen, seed + 17, device)
+        xg, yg = generate(gpath, n_gen, seed + 17, device, cc["sample"]["mode"], cc["sample"]["batch"])
         x, y = np.concatenate([x, xg]), np.concatenate([y, yg])
     rc = cc["classifier"]
     task = ResNetTask(

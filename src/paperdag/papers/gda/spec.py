@@ -4,9 +4,9 @@ Light on purpose (no torch, no pandas): the Snakefile imports it to build the DA
 
 * `simulate` (one job, numpy only): every cell (panel, d, m, γ) of the bGMM panels; one
   metrics.json per cell, holding the per-repeat gaps.
-* `augment` (one job per digits dataset): generators fitted on m real digits, then one batched
-  classifier over (generator, m, γ, seed); one metrics.json per (generator, m, γ, seed).
-  γ = 0 is the generator-free baseline, written under generator `none`.
+* `augment` (one job per digits dataset): generators fitted on m real digits (plus the `real` and
+  `copy` controls), then classifiers trained for fixed epochs, one batch per (m, γ); one
+  metrics.json per (generator, m, γ, seed). γ = 0 is the generator-free baseline, under `none`.
 * `download` (paper scale only): the CIFAR-10 tarball (URL + sha256 in config), unpacked, and a manifest.
 * `cdcgan` (paper scale, one job per seed): the conditional DCGAN fitted on the real CIFAR-10 images.
 * `augment_cifar` (paper scale, one job per run): ResNet-18 on real + m_G generated images;
@@ -32,7 +32,7 @@ BASELINE = "none"
 TABLES = ("bgmm_gaps", "bgmm_slopes", "bgmm_theory")
 FIGURES = ("figure1",)
 DIGITS_TABLES = ("digits_summary",)
-DIGITS_FIGURES = ("digits",)
+DIGITS_FIGURES = ("digits", "digits_curves")
 
 
 STAGES = (
@@ -148,10 +148,11 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
     if stage == "augment_cifar":
         cc = cfg["cifar"]
         settings = {"m": cc["m"], "classifier": cc["classifier"], "eval_batch": cc["eval_batch"]}
-        if wildcards["generator"] != BASELINE:  # the generated images depend on how the generator was trained
+        if wildcards["generator"] != BASELINE:  # the generated images depend on how the generator was trained and sampled
             settings[wildcards["generator"]] = cc[wildcards["generator"]]
+            settings["sample"] = cc["sample"]
         return {"cifar": settings}
     if stage == "report":
         sim = {k: cfg["simulation"][k] for k in ("sigma", "repeats", "n_test")}
-        return {"simulation": sim, "datasets": cfg["digits"]["datasets"]}
+        return {"simulation": sim, "datasets": cfg["digits"]["datasets"], "claims": cfg["claims"]}
     raise KeyError(stage)

@@ -124,6 +124,8 @@ def digits_table(runs: pd.DataFrame) -> pd.DataFrame:
             fd_generator=("fd_generator", "mean"),
             fd_real_pool=("fd_real_pool", "mean"),
             class_fidelity=("generator_class_fidelity", "mean"),
+            epochs=("epochs", "first"),
+            classifier_steps=("classifier_steps", "first"),
         )
         .reset_index()
     )
@@ -132,7 +134,8 @@ def digits_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def digits_figure(runs: pd.DataFrame, paper_dir: Path) -> None:
     sub = runs[runs["experiment"] == "digits"].copy()
-    sub["setting"] = [("no GDA" if g == 0 else f"{gen} γ={g}") for gen, g in zip(sub["generator"], sub["gamma"])]
+    names = {"real": "real (held-out: positive control)", "copy": "copy (memorised: negative control)"}
+    sub["setting"] = [("no GDA" if g == 0 else f"{names.get(gen, gen)} γ={g}") for gen, g in zip(sub["generator"], sub["gamma"])]
     datasets = sorted(sub["dataset"].unique())
     fig, axes = plt.subplots(len(datasets), 2, figsize=(9, 3.4 * len(datasets)), squeeze=False)
     for row, ds in zip(axes, datasets):
@@ -143,6 +146,24 @@ def digits_figure(runs: pd.DataFrame, paper_dir: Path) -> None:
             ax.legend(fontsize=6)
     fig.tight_layout()
     save_figure(fig, paper_dir / "figures" / "digits")
+
+
+def digits_curves(runs: pd.DataFrame, paper_dir: Path) -> None:
+    """Validation error against step, one line per classifier (what the convergence gates read)."""
+    from paperdag.curves import curves_figure
+
+    sub = runs[runs["experiment"] == "digits"].copy()
+    sub["run"] = sub["dataset"] + " m=" + sub["m"].astype(str) + " γ=" + sub["gamma"].astype(str)
+    sub["panel"] = sub["dataset"] + " m=" + sub["m"].astype(str)
+    curves_figure(
+        sub,
+        paper_dir / "figures" / "digits_curves",
+        hue="generator",
+        col="panel",
+        run_id=["run", "seed"],
+        ylabel="validation error",
+        log_y=False,
+    )
 
 
 def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
@@ -157,3 +178,4 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     if cfg["datasets"]:
         write_table(digits_table(runs), paper_dir / "tables" / "digits_summary")
         digits_figure(runs, paper_dir)
+        digits_curves(runs, paper_dir)
