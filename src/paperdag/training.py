@@ -28,7 +28,9 @@ class DivergenceError(RuntimeError):
 
 
 class BatchedTask(Protocol):
-    """What `fit` trains. A task may also define `after_step()`, called after each optimiser step."""
+    """What `fit` trains. A task may also define `after_step()`, called after each optimiser step,
+    and `should_stop()`, asked after each step: True ends training early (e.g. every model has
+    exhausted its early-stopping patience); `fit` then returns normally."""
 
     def training_loss(self, step: int) -> torch.Tensor: ...  # shape (n_models,)
     def configure_optimizer(self) -> torch.optim.Optimizer: ...
@@ -112,6 +114,7 @@ def _make_module(task: nn.Module, label: str, run_labels: Sequence[str], log_eve
             self.task = task
             self.loss_history: list[tuple[int, list[float]]] = []
             self.val_history: list[tuple[int, list[float]]] = []
+            self.stopped_early = False
 
         def training_step(self, batch, batch_idx):
             step = int(self.global_step)
@@ -133,6 +136,10 @@ def _make_module(task: nn.Module, label: str, run_labels: Sequence[str], log_eve
             after_step = getattr(self.task, "after_step", None)
             if after_step is not None:  # e.g. clamp ICNN weights after each optimiser step
                 after_step()
+            should_stop = getattr(self.task, "should_stop", None)
+            if should_stop is not None and should_stop():  # early stopping decided by the task
+                self.stopped_early = True
+                self.trainer.should_stop = True
 
         def configure_optimizers(self):
             """The task's optimizer, or (optimizer, scheduler) stepped once per optimiser step."""
@@ -180,7 +187,8 @@ def fit(
     """Train `task` for `steps` optimiser steps; resume from `checkpoint_dir/last.ckpt` if present.
 
     Returns the logged history (losses every `log_every` steps and at the last step; the
-    validation metric too where the task defines one), whole even after a resume.
+    validation metric too where the task defines one), whole even after a resume. A task with
+    `should_stop()` may end training before `steps` (early stopping).
     """
     L = _lightning()
     module = _make_module(task, label, run_labels, log_every, steps)
@@ -206,7 +214,7 @@ def fit(
     )
     loader = torch.utils.data.DataLoader(_StepIndex(steps), batch_size=None, shuffle=False)
     trainer.fit(module, loader, ckpt_path=resume, weights_only=True) if resume else trainer.fit(module, loader)
-    if trainer.global_step < steps:  # Lightning returns normally after SIGTERM: never treat that as done
+    if trainer.global_step < steps and not module.stopped_early:  # Lightning returns normally after SIGTERM
         raise TrainingInterrupted(f"{label}: training stopped at step {trainer.global_step} of {steps}")
     task.to("cpu")
     return History(module.loss_history, module.val_history)

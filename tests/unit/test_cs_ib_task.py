@@ -1,13 +1,11 @@
-"""The batched CS-IB task (without Lightning), the data split, and the claims on synthetic runs."""
+"""The batched CS-IB task (without Lightning): losses, early stopping, best-validation weights; the data split."""
+
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-from paperdag.claims import NOT_EVALUATED, REPORT, evaluate_claims
-from paperdag.papers.cs_ib.claims import claims
 from paperdag.papers.cs_ib.data import split_and_standardize
 from paperdag.papers.cs_ib.estimators import cs_divergence, cs_qmi
 from paperdag.papers.cs_ib.task import IBRegressionTask, RunSpec
@@ -22,11 +20,28 @@ def _split(n: int = 300, d: int = 5):
     return split_and_standardize(x, y, split_seed=0)
 
 
-def _task(split) -> IBRegressionTask:
-    runs = [RunSpec("mse", "mse", 0.0, 0), RunSpec("vib", "vib", 1e-3, 0), RunSpec("nib", "nib", 1e-2, 1, (("h", "exp"),)),
-            RunSpec("hsic", "hsic", 1e-2, 1, (("lambda_y", 0.01),)), RunSpec("cs_ib", "cs_ib", 0.1, 0)]
-    return IBRegressionTask(split, runs, epochs=2, batch=32, lr=1e-3, sigma=1.0, row_weight="code", median_scale=10.0,
-                            k=8, hidden=16)
+def _task(split, max_steps: int = 12, patience: int = 100) -> IBRegressionTask:
+    runs = [
+        RunSpec("mse", "mse", 0.0, 0),
+        RunSpec("vib", "vib", 1e-3, 0),
+        RunSpec("nib", "nib", 1e-2, 1, (("h", "exp"),)),
+        RunSpec("hsic", "hsic", 1e-2, 1, (("lambda_y", 0.01),)),
+        RunSpec("cs_ib", "cs_ib", 0.1, 0),
+    ]
+    return IBRegressionTask(
+        split,
+        runs,
+        max_steps=max_steps,
+        eval_every=2,
+        patience=patience,
+        batch=32,
+        lr=1e-3,
+        sigma=1.0,
+        row_weight="code",
+        median_scale=10.0,
+        k=8,
+        hidden=16,
+    )
 
 
 def test_split_uses_training_statistics_only() -> None:
@@ -51,56 +66,61 @@ def test_losses_are_per_model_and_match_direct_computation() -> None:
     assert torch.equal(idx[0], idx[4]) and not torch.equal(idx[0], idx[2])
 
 
-def test_best_validation_weights_and_fgsm() -> None:
-    task = _task(_split())
+def _train(task: IBRegressionTask, steps: int) -> int:
+    """The loop `fit` runs: a step, then ask whether every model has stopped."""
     opt = task.configure_optimizer()
-    for step in range(2 * task.steps_per_epoch):
+    for step in range(steps):
         loss = task.training_loss(step).sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
-    task.evaluate_epoch()
-    assert int(task.epochs_evaluated) == 2
+        if task.should_stop():
+            return step + 1
+    return steps
+
+
+def test_best_validation_weights_and_fgsm() -> None:
+    task = _task(_split())
+    assert _train(task, 12) == 12 and not task.should_stop()
+    task.finish()
+    assert task.eval_steps[: int(task.n_evaluated)].tolist() == [0, 2, 4, 6, 8, 10, 12]
     best_val = task.best_val.clone()
     task.restore_best()
     val, _ = task.errors(task.x_val, task.y_val)
     assert torch.allclose(val, best_val, rtol=1e-5)
-    assert torch.allclose(task.best_test_over_epochs, torch.nanquantile(task.test_curve, 0.0, dim=0))
+    n = int(task.n_evaluated)
+    assert torch.allclose(task.best_test_over_evals, torch.nanquantile(task.test_curve[:n], 0.0, dim=0))
+    steps, vals, _ = task.curve(0)
+    assert steps[-1] == 12 and min(vals) == pytest.approx(float(best_val[0]))
     fgsm = task.fgsm_rmse([0.0, 0.5], task.x_test, task.y_test)
     clean, _ = task.errors(task.x_test, task.y_test)
     assert np.allclose(fgsm[0], clean.numpy(), rtol=1e-5)
     assert (fgsm[1] > fgsm[0]).all()
 
 
-def _runs(ratio: float) -> pd.DataFrame:
-    rows = []
-    for d in ["a", "b", "c", "d"]:
-        for m, rmse in [("mse", 1.0), ("vib", 1.05), ("cs_ib", ratio)]:
-            for seed in range(2):
-                rows.append(dict(dataset=d, method=m, beta=0.0 if m != "cs_ib" else 0.01, seed=seed, test_rmse=rmse + 0.01 * seed,
-                                 val_rmse=rmse, fgsm_auc=rmse, fgsm_rmse=[rmse, rmse + 0.1], ixt_norm_train=0.5,
-                                 ixt_norm_test=0.5, final_train_loss=0.1, losses_finite=True))
-    # an extra, worse β for CS-IB that validation must not pick
-    rows += [dict(r, beta=1.0, val_rmse=9.0, test_rmse=9.0) for r in rows if r["method"] == "cs_ib"]
-    return pd.DataFrame(rows)
+def test_early_stopping_freezes_each_model_and_ends_the_job() -> None:
+    """With a learning rate too large to improve, every model stops `patience` steps after its best."""
+    task = _task(_split(), max_steps=200, patience=4)
+    task.lr = 0.05
+    done = _train(task, 200)
+    assert done < 200 and task.should_stop()
+    task.finish()
+    assert ((task.stop_step - task.best_step) >= 4).all()
+    for i in range(len(task.runs)):
+        steps, vals, _ = task.curve(i)
+        assert steps[-1] == int(task.stop_step[i]) and all(np.isfinite(vals))
+    # a stopped model's loss is not computed: 0 and no gradient through it
+    task.stopped[1:] = True
+    task.stopped[0] = False
+    losses = task.training_loss(done)
+    assert float(losses[1:].abs().sum()) == 0.0 and losses.requires_grad
 
 
-CFG = {"claims": {"rmse_ratio": 1.1, "min_datasets": 3, "paper_min_best": 4}, "tabular_datasets": ["a", "b", "c", "d"],
-       "datasets": ["a", "b", "c", "d"], "baseline_methods": ["mse", "vib"], "info_plane_dataset": "a"}
+def test_fit_returns_early_once_every_model_has_stopped() -> None:
+    """`paperdag.training.fit` asks the task's `should_stop()` after each step and ends normally."""
+    from paperdag.training import fit
 
-
-@pytest.mark.parametrize("ratio", [1.05, 1.3])
-def test_checks_that_could_not_fail_are_reported_not_asserted(ratio: float) -> None:
-    """csib_rmse_vs_mse passed while CS-IB was worse than MSE everywhere; fgsm_monotone practically
-    cannot fail; beta_compresses measures what β penalises: shown as numbers, never as passes."""
-    results = {r.id: r for r in evaluate_claims(claims(CFG), _runs(ratio), "default")}
-    assert results["csib_rmse_vs_mse"].status == REPORT
-    assert results["fgsm_monotone"].status == REPORT
-    assert results["beta_compresses"].status == NOT_EVALUATED  # only 2 β values: fewer than 3
-
-
-def test_claims_without_runs_are_not_evaluated() -> None:
-    runs = _runs(1.0)
-    results = {r.id: r for r in evaluate_claims(claims(CFG), runs[runs["method"] != "mse"], "default")}
-    assert results["csib_rmse_vs_mse"].status == NOT_EVALUATED
-
+    task = _task(_split(), max_steps=400, patience=4)
+    task.lr = 0.05
+    fit(task, steps=400, label="cs_ib test", run_labels=[r.method for r in task.runs], log_every=2)
+    assert task.should_stop() and int(task.steps_done) < 400

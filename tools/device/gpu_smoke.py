@@ -38,7 +38,7 @@ CORRECTNESS = [
     ("fd_smoke_toy", "f_distill", "toy", "smoke", ["init=normal"], []),
     ("gf_smoke_cons", "gauge_freedom", "train", "smoke", ["manifold=sphere", "kind=conservative"], []),
     ("sw_smoke_all", "scaling_wisdom", "train", "smoke", ["job=all"], []),
-    ("csib_digits", "cs_ib", "train", "default", ["dataset=digits_rot"], ["training.epochs=2"]),
+    ("csib_digits", "cs_ib", "train", "default", ["dataset=digits_rot"], ["training.max_steps=40"]),
     ("gda_digits8", "gda", "augment", "default", ["dataset=digits8"],
      ["digits.sizes=[100]", "digits.seeds=[0]", "digits.cgan.steps=200", "digits.classifier.epochs=20"]),
 ]

@@ -5,11 +5,15 @@ Public functions (imported lazily so that `spec` stays cheap at DAG-build time):
 and `cs_qmi(x, t, sigma, normalized=True)` (the CS quadratic mutual information, the
 compression term). Protocol: shared/papers/cs_ib.md.
 """
+
 from typing import Any
 
 _PUBLIC = {
-    "cs_divergence": "estimators", "cs_qmi": "estimators", "gaussian_gram": "estimators",
-    "cs_divergence_unconditional": "estimators", "kernel_means": "estimators",
+    "cs_divergence": "estimators",
+    "cs_qmi": "estimators",
+    "gaussian_gram": "estimators",
+    "cs_divergence_unconditional": "estimators",
+    "kernel_means": "estimators",
 }
 
 

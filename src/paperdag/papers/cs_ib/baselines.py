@@ -13,6 +13,7 @@ the CS-IB paper (β grids, HSIC widths) are **unverified**.
   HSIC(a,b)/√(HSIC(a,a)·HSIC(b,b)); HBaR also ships a CCA-normalised variant (not used;
   which one the CS-IB paper ran is unverified).
 """
+
 from __future__ import annotations
 
 import math
@@ -57,15 +58,22 @@ def _centred_gram(a: torch.Tensor, sigma: float) -> torch.Tensor:
     return k - k.mean(-1, keepdim=True) - k.mean(-2, keepdim=True) + k.mean((-1, -2), keepdim=True)
 
 
-def hsic_normalized(a: torch.Tensor, b: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
+def centred_gram(a: torch.Tensor, sigma: float) -> torch.Tensor:
+    """The double-centred gram `hsic_normalized` uses for `a`, to compute once and share."""
+    return _centred_gram(a, sigma)
+
+
+def hsic_normalized(a: torch.Tensor, b: torch.Tensor, sigma: float = 1.0, ka: torch.Tensor | None = None) -> torch.Tensor:
     """Points (…, N, D), or scalar values (…, N) beside points of the other argument.
 
-    HSIC(a, b)/√(HSIC(a,a)·HSIC(b,b)) with biased HSIC = tr(K̃ L̃)/(N−1)²: (..., N, D) → (...)."""
+    HSIC(a, b)/√(HSIC(a,a)·HSIC(b,b)) with biased HSIC = tr(K̃ L̃)/(N−1)²: (..., N, D) → (...).
+    `ka`: the centred gram of `a` if already computed (`centred_gram`)."""
     if a.dim() < b.dim():  # scalar targets (…, N) → (…, N, 1)
         a = a.unsqueeze(-1)
     if b.dim() < a.dim():
         b = b.unsqueeze(-1)
-    ka, kb = _centred_gram(a, sigma), _centred_gram(b, sigma)
+    ka = _centred_gram(a, sigma) if ka is None else ka
+    kb = _centred_gram(b, sigma)
     ab = (ka * kb).sum((-1, -2))
     aa = (ka * ka).sum((-1, -2))
     bb = (kb * kb).sum((-1, -2))

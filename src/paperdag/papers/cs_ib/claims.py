@@ -1,158 +1,380 @@
 """The claims checked for CS-IB, evaluated only from metrics the pipeline computed.
 
-β of every method is chosen per dataset on validation RMSE (mean over seeds); the test
-numbers of that β are compared. Thresholds come from the `claims` block of the config.
+Every method is tuned the same way: its β (from a grid of the same size for every regularised
+method) is chosen per dataset on validation RMSE (mean over seeds); `mse` and `cs_div` are the
+β = 0 ends (plain MSE and plain conditional-CS-divergence regression). The "best tuned
+baseline" of a dataset is the baseline with the lowest validation RMSE; comparisons are paired
+by seed (same initialisation and minibatches). Thresholds come from the `claims` block of the
+config. Each asserted claim declares its gates (training converged, the tuned networks beat
+the trivial predictors, the selected β is not at the top of its grid) and its negative control:
+the closest plausible failure, a method exactly as good as the comparator (the comparator's own
+runs relabelled as CS-IB), on which the same check must fail.
+
+The protocol has no table of the paper's numbers (Table 2 and Fig. 11 were not available), so
+`paper_value` gives the paper's qualitative statement only.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from paperdag.claims import REPORT, Claim, MissingRuns, Outcome
-from paperdag.papers.cs_ib.selection import mean_curve, method_means
+from paperdag.claims import GUARD, REPORT, Claim, Control, Gate, MissingRuns, Outcome
+from paperdag.curves import convergence_gate
+from paperdag.papers.cs_ib.selection import selected_beta, selected_runs
+
+CSIB, CSDIV, MSE = "cs_ib", "cs_div", "mse"
 
 
-def _means(runs: pd.DataFrame, column: str = "test_rmse") -> pd.DataFrame:
-    return method_means(runs, column).pivot(index="dataset", columns="method", values="mean")
-
-
-def _need(table: pd.DataFrame, datasets: list[str], methods: list[str]) -> pd.DataFrame:
-    missing = [
-        f"{d}/{m}"
-        for d in datasets
-        for m in methods
-        if d not in table.index or m not in table.columns or not np.isfinite(table.loc[d, m])
-    ]
+# ---------------------------------------------------------------- selection helpers
+def _datasets(runs: pd.DataFrame, wanted: list[str]) -> list[str]:
+    have = set(runs["dataset"]) if len(runs) else set()
+    missing = [d for d in wanted if d not in have]
     if missing:
-        raise MissingRuns(", ".join(missing))
-    return table.loc[datasets, methods]
+        raise MissingRuns("no runs for " + ", ".join(missing))
+    return wanted
 
 
-def claims(cfg: dict[str, Any]) -> list[Claim]:
+def best_baseline(runs: pd.DataFrame, dataset: str, baselines: list[str]) -> str:
+    """The baseline with the lowest mean validation RMSE at its own selected β (no test metric used)."""
+    sel = selected_runs(runs[(runs["dataset"] == dataset) & runs["method"].isin(baselines)])
+    if not len(sel):
+        raise MissingRuns(f"no baseline runs on {dataset}")
+    return str(sel.groupby("method")["val_rmse"].mean().idxmin())
+
+
+def _per_seed(runs: pd.DataFrame, dataset: str, method: str, column: str) -> pd.Series:
+    sel = selected_runs(runs[(runs["dataset"] == dataset) & (runs["method"] == method)])
+    if not len(sel):
+        raise MissingRuns(f"{dataset}/{method}")
+    return sel.set_index("seed")[column].astype(float)
+
+
+def _paired(runs: pd.DataFrame, dataset: str, a: str, b: str, column: str) -> pd.Series:
+    """Per seed: log(a/b) of `column`, each method at its validation-selected β."""
+    x, y = _per_seed(runs, dataset, a, column), _per_seed(runs, dataset, b, column)
+    seeds = x.index.intersection(y.index)
+    if not len(seeds):
+        raise MissingRuns(f"no shared seeds for {a} and {b} on {dataset}")
+    return np.log(x[seeds] / y[seeds])
+
+
+def _se(v: pd.Series) -> float:
+    return float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan")
+
+
+def _pooled(diffs: dict[str, pd.Series]) -> tuple[float, float]:
+    """Mean over datasets of the mean paired log-ratio, and its standard error (seeds as the noise)."""
+    means = np.array([v.mean() for v in diffs.values()])
+    var = np.array([v.var(ddof=1) / len(v) if len(v) > 1 else np.nan for v in diffs.values()])
+    return float(means.mean()), float(np.sqrt(var.sum()) / len(means))
+
+
+# ---------------------------------------------------------------- negative controls (runs → runs)
+def relabel(runs: pd.DataFrame, source: str | None, baselines: list[str], target: str = CSIB) -> pd.DataFrame:
+    """`target`'s runs replaced, per dataset, by method `source`'s (None: the dataset's best tuned
+    baseline), relabelled as `target`: a method exactly as good as its comparator."""
+    parts = [runs[runs["method"] != target]]
+    for d in runs["dataset"].unique():
+        src = source or best_baseline(runs, d, baselines)
+        stand_in = runs[(runs["dataset"] == d) & (runs["method"] == src)].copy()
+        stand_in["method"] = target
+        parts.append(stand_in)
+    return pd.concat(parts, ignore_index=True)
+
+
+def frontier_relabel(runs: pd.DataFrame, baselines: list[str], target: str = CSIB) -> pd.DataFrame:
+    """CS-IB's β sweep replaced, per dataset, by the sweep of the baseline holding most of the
+    information-plane frontier: a regulariser exactly as good as the best other one."""
+    parts = [runs[runs["method"] != target]]
+    for d in runs["dataset"].unique():
+        counts = frontier_counts(runs[runs["dataset"] == d])
+        src = max(baselines, key=lambda m: (counts.get(m, 0), m))
+        stand_in = runs[(runs["dataset"] == d) & (runs["method"] == src)].copy()
+        stand_in["method"] = target
+        parts.append(stand_in)
+    return pd.concat(parts, ignore_index=True)
+
+
+def diverged(runs: pd.DataFrame) -> pd.DataFrame:
+    """One CS-IB run's last training loss made non-finite (a diverged run)."""
+    out = runs.copy()
+    rows = out.index[out["method"] == CSIB]
+    if len(rows):
+        out.loc[rows[0], "final_train_loss"] = float("nan")
+    return out
+
+
+# ---------------------------------------------------------------- information plane
+def frontier_counts(runs: pd.DataFrame, x: str = "ixt_norm_train", y: str = "iyt_bits_train") -> dict[str, int]:
+    """Points = (method, β) seed means of (I(X;T), I(Y;T)) on one dataset; per method, how many of
+    its points are on the joint Pareto frontier (no other point has lower-or-equal I(X;T) and
+    higher-or-equal I(Y;T), one strictly)."""
+    pts = runs.groupby(["method", "beta"])[[x, y]].mean().reset_index()
+    a, b = pts[x].to_numpy(), pts[y].to_numpy()
+    on = []
+    for i in range(len(pts)):
+        dominated = ((a <= a[i]) & (b >= b[i]) & ((a < a[i]) | (b > b[i]))).any()
+        on.append(not dominated)
+    return pts[np.array(on, dtype=bool)].groupby("method").size().to_dict() if len(pts) else {}
+
+
+# ---------------------------------------------------------------- checks
+def beats_best_baseline(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
+    datasets, baselines = _datasets(runs, cfg["datasets"]), cfg["baseline_methods"]
+    need = min(int(cfg["claims"]["min_datasets"]), len(datasets))
+    diffs, parts, wins = {}, [], 0
+    for d in datasets:
+        best = best_baseline(runs, d, baselines)
+        diff = _paired(runs, d, CSIB, best, "test_rmse")
+        diffs[d] = diff
+        win = bool(diff.mean() < 0)
+        wins += win
+        cs, bb = _per_seed(runs, d, CSIB, "test_rmse"), _per_seed(runs, d, best, "test_rmse")
+        parts.append(
+            f"{d}: CS-IB (β={selected_beta(runs, d, CSIB):g}) {cs.mean():.4g} vs {best} "
+            f"(β={selected_beta(runs, d, best):g}) {bb.mean():.4g}, paired {np.expm1(diff.mean()):+.1%} "
+            f"± {_se(diff):.1%}"
+        )
+    mean, se = _pooled(diffs)
+    return Outcome(
+        wins,
+        wins >= need,
+        f"CS-IB below the best tuned baseline on {wins} of {len(datasets)} (need {need}); " + "; ".join(parts),
+        spread=se if np.isfinite(se) else None,
+        margin_se=-mean / se if se > 0 else None,
+    )
+
+
+def frontier(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
+    datasets = _datasets(runs, cfg["datasets"])
+    need = min(int(cfg["claims"]["frontier_min_datasets"]), len(datasets))
+    wins, parts = 0, []
+    for d in datasets:
+        sub = runs[runs["dataset"] == d]
+        train, test = frontier_counts(sub), frontier_counts(sub, "ixt_norm_test", "iyt_bits_test")
+        mine = train.get(CSIB, 0)
+        others = max([v for m, v in train.items() if m != CSIB], default=0)
+        win = mine > others
+        wins += win
+        parts.append(
+            f"{d}: CS-IB {mine} of {sum(train.values())} frontier points, most of another method {others} "
+            f"(test batches: CS-IB {test.get(CSIB, 0)} of {sum(test.values())})"
+        )
+    return Outcome(
+        wins, wins >= need, f"CS-IB holds most of the frontier on {wins} of {len(datasets)} (need {need}); " + "; ".join(parts)
+    )
+
+
+def fgsm_vs_mse(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
+    datasets = _datasets(runs, cfg["datasets"])
+    need = min(int(cfg["claims"]["fgsm_min_datasets"]), len(datasets))
+    diffs, parts, wins = {}, [], 0
+    for d in datasets:
+        diff = _paired(runs, d, CSIB, MSE, "fgsm_auc")
+        diffs[d] = diff
+        wins += bool(diff.mean() < 0)
+        parts.append(f"{d} {np.expm1(diff.mean()):+.1%} ± {_se(diff):.1%}")
+    mean, se = _pooled(diffs)
+    return Outcome(
+        wins,
+        wins >= need,
+        f"FGSM RMSE area (ε up to {max(cfg['fgsm_eps']):g}), CS-IB vs MSE paired by seed, "
+        f"CS-IB lower on {wins} of {len(datasets)} (need {need}): " + ", ".join(parts),
+        spread=se if np.isfinite(se) else None,
+        margin_se=-mean / se if se > 0 else None,
+    )
+
+
+def compression_helps(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
+    datasets = _datasets(runs, cfg["datasets"])
+    parts, wins = [], 0
+    for d in datasets:
+        diff = _paired(runs, d, CSIB, CSDIV, "test_rmse")
+        wins += bool(diff.mean() < 0)
+        parts.append(f"{d} {np.expm1(diff.mean()):+.1%} ± {_se(diff):.1%}")
+    return Outcome(
+        f"{wins} of {len(datasets)}",
+        None,
+        "CS-IB (tuned β > 0) vs CS-divergence alone (β = 0), test RMSE paired by seed: " + ", ".join(parts),
+    )
+
+
+def ranks(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
+    datasets = _datasets(runs, cfg["datasets"])
+    parts = []
+    for d in datasets:
+        sel = selected_runs(runs[runs["dataset"] == d]).groupby("method")["test_rmse"].mean().sort_values()
+        parts.append(f"{d}: " + " < ".join(f"{m} {v:.4g}" for m, v in sel.items()))
+    return Outcome("see detail", None, "tuned test RMSE, best first: " + "; ".join(parts))
+
+
+def spearman(cfg: dict[str, Any], runs: pd.DataFrame) -> Outcome:
+    from scipy.stats import spearmanr
+
+    d = cfg["info_plane_dataset"]
+    sub = runs[(runs["dataset"] == d) & runs["method"].isin([CSIB, CSDIV])]
+    if sub["beta"].nunique() < 3:
+        raise MissingRuns(f"fewer than 3 CS-IB β values on {d}")
+    rho = float(spearmanr(sub["beta"], sub["ixt_norm_train"]).statistic)
+    per_beta = sub.groupby("beta")["ixt_norm_train"].mean()
+    return Outcome(
+        rho,
+        None,
+        f"{d}, {len(sub)} runs (β = 0 is cs_div); mean I(X;T) by β: " + ", ".join(f"{b:g}: {v:.4f}" for b, v in per_beta.items()),
+    )
+
+
+def finite(runs: pd.DataFrame) -> Outcome:
+    if runs.empty:
+        raise MissingRuns("no runs")
+    cols = ["test_rmse", "val_rmse", "final_train_loss", "ixt_norm_train"]
+    ok = np.isfinite(runs[cols].to_numpy(dtype=float)).all(1) & runs["losses_finite"].astype(bool).to_numpy()
+    return Outcome(int((~ok).sum()), bool(ok.all()), f"{len(runs)} runs; non-finite ones counted")
+
+
+# ---------------------------------------------------------------- gates
+def _running_min(runs: pd.DataFrame) -> pd.DataFrame:
+    """Each run's curve with the validation RMSE replaced by its best so far: the quantity early
+    stopping selects on (a model that has stopped improving is flat, even if it then overfits)."""
+    out = runs.copy()
+    out["curve"] = [
+        {**c, "val": np.fmin.accumulate(np.asarray(c["val"], float)).tolist()} if isinstance(c, dict) else c for c in out["curve"]
+    ]
+    return out
+
+
+def _compared(cfg: dict[str, Any], runs: pd.DataFrame, methods: str) -> pd.DataFrame:
+    """The runs, at their selected β, of CS-IB and its comparator(s) on every dataset."""
+    parts = []
+    for d in runs["dataset"].unique():
+        names = [CSIB, MSE] if methods == "mse" else [CSIB, best_baseline(runs, d, cfg["baseline_methods"])]
+        parts.append(selected_runs(runs[(runs["dataset"] == d) & runs["method"].isin(names)]))
+    return pd.concat(parts, ignore_index=True) if parts else runs.iloc[:0]
+
+
+def _converged(cfg: dict[str, Any], methods: str, what: str) -> Gate:
+    """`methods`: "best" (CS-IB and the best baseline), "mse" (CS-IB and MSE), or "all" (every run)."""
     c = cfg["claims"]
-    tabular, datasets, baselines = cfg["tabular_datasets"], cfg["datasets"], cfg["baseline_methods"]
-    ratio_max, min_ds = float(c["rmse_ratio"]), int(c["min_datasets"])
+    pick = (lambda runs: runs) if methods == "all" else (lambda runs: _compared(cfg, runs, methods))
+    return convergence_gate(
+        lambda runs: _running_min(pick(runs)),
+        c["converged_tolerance"],
+        c["converged_abs_tolerance"],
+        f"best-so-far validation RMSE of {what}",
+    )
 
-    def rmse_vs_mse(runs: pd.DataFrame) -> Outcome:
-        t = _need(_means(runs), tabular, ["cs_ib", "mse"])
-        ratios = t["cs_ib"] / t["mse"]
-        n_ok = int((ratios <= ratio_max).sum())
-        return Outcome(n_ok, n_ok >= min_ds, "CS-IB/MSE test RMSE: " + ", ".join(f"{d} {r:.3f}" for d, r in ratios.items()))
 
-    def spearman(runs: pd.DataFrame) -> Outcome:
-        from scipy.stats import spearmanr
-
-        d = cfg["info_plane_dataset"]
-        sub = runs[(runs["dataset"] == d) & (runs["method"] == "cs_ib")]
-        if sub["beta"].nunique() < 3:
-            raise MissingRuns(f"fewer than 3 CS-IB β values on {d}")
-        rho = float(spearmanr(sub["beta"], sub["ixt_norm_train"]).statistic)
-        rho_test = float(spearmanr(sub["beta"], sub["ixt_norm_test"]).statistic)
-        per_beta = sub.groupby("beta")["ixt_norm_train"].mean()
+def trivial_gate(cfg: dict[str, Any]) -> Gate:
+    def evaluate(runs: pd.DataFrame) -> Outcome:
+        sel = _compared(cfg, runs, "best")
+        by = sel.groupby(["dataset", "method"])[["test_rmse", "constant_test_rmse", "linear_test_rmse"]].mean()
+        ratio = by["test_rmse"] / by[["constant_test_rmse", "linear_test_rmse"]].min(axis=1)
+        lost = [f"{d}/{m} {r:.3f}" for (d, m), r in ratio.items() if r >= 1]
         return Outcome(
-            rho,
-            rho < 0,
-            f"{d}, {len(sub)} runs; ρ on test batches {rho_test:.3f}; mean I(X;T) by β: "
-            + ", ".join(f"{b:g}: {v:.4f}" for b, v in per_beta.items()),
+            float(ratio.max()),
+            not lost,
+            "test RMSE / best trivial predictor (constant, linear regression), "
+            "worst " + (f"; not beaten: {', '.join(lost)}" if lost else f"{ratio.idxmax()}"),
         )
 
-    def fgsm_monotone(runs: pd.DataFrame) -> Outcome:
-        if runs.empty or "fgsm_rmse" not in runs:
-            raise MissingRuns("no FGSM curves")
-        bad, n = [], 0
-        for (d, m, b), g in runs.groupby(["dataset", "method", "beta"]):
-            curve = mean_curve(g, "fgsm_rmse")
-            n += 1
-            if np.any(np.diff(curve) < 0):
-                bad.append(f"{d}/{m}/β={b:g} (min step {np.diff(curve).min():.3g})")
-        return Outcome(len(bad), not bad, f"{n} seed-mean curves checked" + (": decreasing in " + "; ".join(bad) if bad else ""))
+    return Gate(
+        "beats_trivial",
+        "CS-IB and the best baseline below the constant and linear-regression predictors' test RMSE on every dataset",
+        evaluate,
+    )
 
-    def beats_best_baseline(runs: pd.DataFrame) -> Outcome:
-        t = _need(_means(runs), datasets, ["cs_ib", *baselines])
-        wins = [d for d in datasets if t.loc[d, "cs_ib"] <= t.loc[d, baselines].min()]
-        detail = ", ".join(
-            f"{d}: CS-IB {t.loc[d, 'cs_ib']:.4g} vs best {t.loc[d, baselines].idxmin()} {t.loc[d, baselines].min():.4g}"
-            for d in datasets
-        )
-        return Outcome(f"{len(wins)} of {len(datasets)}", None, detail)
 
-    def fgsm_auc(runs: pd.DataFrame) -> Outcome:
-        t = _need(_means(runs, "fgsm_auc"), datasets, ["cs_ib", "mse"])
-        ratio = t["cs_ib"] / t["mse"]
-        n_le = int((ratio <= 1).sum())
-        return Outcome(
-            float(ratio.mean()),
-            None,
-            f"mean CS-IB/MSE FGSM AUC ratio; CS-IB ≤ MSE on {n_le} of {len(ratio)}: "
-            + ", ".join(f"{d} {r:.3f}" for d, r in ratio.items()),
-        )
+def grid_gate(cfg: dict[str, Any]) -> Gate:
+    def evaluate(runs: pd.DataFrame) -> Outcome:
+        sel = _compared(cfg, runs, "best").drop_duplicates(["dataset", "method"])
+        top = [
+            f"{r.dataset}/{r.method} β={r.beta:g}"
+            for r in sel.itertuples()
+            if len(cfg["betas"][r.method]) > 1 and r.beta >= max(cfg["betas"][r.method])
+        ]
+        return Outcome(len(top), not top, "selected β at the top of its grid: " + (", ".join(top) or "none"))
 
-    def finite(runs: pd.DataFrame) -> Outcome:
-        if runs.empty:
-            raise MissingRuns("no runs")
-        cols = ["test_rmse", "val_rmse", "final_train_loss", "ixt_norm_train"]
-        ok = np.isfinite(runs[cols].to_numpy(dtype=float)).all(1) & runs["losses_finite"].astype(bool).to_numpy()
-        return Outcome(int((~ok).sum()), bool(ok.all()), f"{len(runs)} runs; non-finite ones counted")
+    return Gate(
+        "beta_inside_grid",
+        "selected β of CS-IB and the best baseline below the top of its grid (the bottom is bracketed by the β = 0 method)",
+        evaluate,
+    )
 
-    def best_within_sd(runs: pd.DataFrame) -> Outcome:
-        stats = method_means(runs, "test_rmse")
-        mean = stats.pivot(index="dataset", columns="method", values="mean")
-        sd = stats.pivot(index="dataset", columns="method", values="std")
-        _need(mean, datasets, ["cs_ib", *baselines])
-        pooled = np.sqrt((sd.loc[datasets, ["cs_ib", *baselines]] ** 2).mean(1))
-        wins = [d for d in datasets if mean.loc[d, "cs_ib"] <= mean.loc[d, baselines].min() + pooled[d]]
-        return Outcome(len(wins), len(wins) >= int(c["paper_min_best"]), "within one pooled seed sd: " + ", ".join(wins))
 
+# ---------------------------------------------------------------- the claims
+def claims(cfg: dict[str, Any]) -> list[Claim]:
+    """The claims of the report job's settings (`spec.job_config(cfg, "report", {})`)."""
+    c, baselines = cfg["claims"], cfg["baseline_methods"]
+    conv_best = _converged(cfg, "best", "CS-IB and the best baseline")
     return [
         Claim(
-            "csib_rmse_vs_mse",
-            "CS-IB's test RMSE against plain MSE on the tabular tasks (reported: a 'not much worse' band passed "
-            "while CS-IB was worse on every set, so it asserts nothing the paper claims)",
-            f"reported: CS-IB RMSE vs {ratio_max:g} × MSE RMSE on {len(tabular)} tabular datasets",
-            rmse_vs_mse,
+            "csib_beats_best_baseline",
+            "CS-IB attains lower test RMSE than the deep-IB baselines (each tuned on "
+            "validation like CS-IB) on the regression tasks",
+            f"paired mean test RMSE below the best tuned baseline's on ≥ {c['min_datasets']} datasets",
+            partial(beats_best_baseline, cfg),
+            weight=2.0,
+            paper_value="CS-IB best on all 6 tasks (Table 2; not transcribed in the protocol; reviewers: margins "
+            "0.01–0.04 relative)",
+            gates=(conv_best, trivial_gate(cfg), grid_gate(cfg)),
+            control=Control(
+                "the best tuned baseline's runs relabelled as CS-IB (exactly as good as the comparator)",
+                partial(relabel, source=None, baselines=baselines),
+            ),
+        ),
+        Claim(
+            "info_plane_frontier",
+            "CS-IB's β sweep holds the best information-plane frontier: more of the joint "
+            "(lowest normalised I_CS(X;T), highest I(Y;T)) Pareto frontier than any other method "
+            "(I(X;T) is the CS-QMI that CS-IB penalises, as in the paper)",
+            f"CS-IB holds the most frontier points on ≥ {c['frontier_min_datasets']} datasets",
+            partial(frontier, cfg),
+            paper_value="CS-IB on the best frontier (information-plane figure; no numbers)",
+            gates=(_converged(cfg, "all", "every run (every point of the plane)"),),
+            control=Control(
+                "the β sweep of the baseline holding most of the frontier relabelled as CS-IB",
+                partial(frontier_relabel, baselines=baselines),
+            ),
+        ),
+        Claim(
+            "fgsm_csib_vs_mse",
+            "CS-IB is more robust to FGSM attacks than MSE training (Fig. 11)",
+            f"paired FGSM RMSE area below MSE's on ≥ {c['fgsm_min_datasets']} datasets",
+            partial(fgsm_vs_mse, cfg),
+            paper_value="CS-IB consistently lower RMSE under FGSM (Fig. 11; no numbers)",
+            gates=(_converged(cfg, "mse", "CS-IB and MSE"),),
+            control=Control(
+                "the MSE runs relabelled as CS-IB (no robustness advantage)", partial(relabel, source=MSE, baselines=baselines)
+            ),
+        ),
+        Claim(
+            "compression_helps",
+            "CS-IB's compression term (tuned β > 0) against the CS divergence alone (β = 0), reported",
+            "reported: datasets where CS-IB's paired test RMSE is lower",
+            partial(compression_helps, cfg),
             kind=REPORT,
+        ),
+        Claim(
+            "tuned_ranking", "Every method's tuned test RMSE per dataset, reported", "reported", partial(ranks, cfg), kind=REPORT
         ),
         Claim(
             "beta_compresses",
-            "larger β compresses the representation (reported: β penalises exactly this quantity, so it cannot fail)",
+            "Larger β compresses the representation (reported: β penalises exactly this quantity, so it cannot fail)",
             "reported: Spearman ρ(β, normalised I_CS(X;T)) for CS-IB",
-            spearman,
+            partial(spearman, cfg),
             kind=REPORT,
-        ),
-        Claim(
-            "fgsm_monotone",
-            "FGSM test RMSE grows with the attack size ε for every method (reported: practically cannot fail)",
-            "reported: (dataset, method, β) seed-mean curves decreasing in ε",
-            fgsm_monotone,
-            kind=REPORT,
-        ),
-        Claim(
-            "csib_beats_best_baseline",
-            "CS-IB beats the deep-IB baselines on the regression tasks",
-            "report only: datasets where CS-IB ≤ best baseline (val-selected β)",
-            beats_best_baseline,
-        ),
-        Claim(
-            "fgsm_auc_csib_vs_mse",
-            "CS-IB is consistently more robust to FGSM than the baselines (Fig. 11)",
-            "report only: CS-IB/MSE FGSM area under the curve",
-            fgsm_auc,
         ),
         Claim(
             "losses_finite",
-            "all losses are finite",
+            "All losses are finite",
             "0 runs with a non-finite loss or metric",
             finite,
+            kind=GUARD,
             scales=("smoke", "default", "paper"),
-        ),
-        Claim(
-            "csib_best_paper",
-            "CS-IB ≤ every baseline on most of the six tasks",
-            f"on ≥ {int(c['paper_min_best'])} of {len(datasets)} datasets, within one pooled seed sd",
-            best_within_sd,
-            scales=("paper",),
+            control=Control("one CS-IB run's last loss made non-finite (a diverged run)", diverged),
         ),
     ]

@@ -19,6 +19,7 @@ others' feature sets are this project's choice (**unverified** against the paper
 default) standardises x and y with training statistics only; mode `full` reproduces the
 official code (x with full-data statistics) and is a named faithful mode, not the default.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -96,11 +97,16 @@ def elecdemand() -> tuple[pd.DataFrame, pd.Series]:
     df = _rdataset("fpp2", "elecdemand")
     i = np.arange(len(df))
     slot, day = i % 48, i // 48
-    x = pd.DataFrame({
-        "Temperature": df["Temperature"], "WorkDay": df["WorkDay"],
-        "tod_sin": np.sin(2 * np.pi * slot / 48), "tod_cos": np.cos(2 * np.pi * slot / 48),
-        "doy_sin": np.sin(2 * np.pi * day / 365), "doy_cos": np.cos(2 * np.pi * day / 365),
-    })
+    x = pd.DataFrame(
+        {
+            "Temperature": df["Temperature"],
+            "WorkDay": df["WorkDay"],
+            "tod_sin": np.sin(2 * np.pi * slot / 48),
+            "tod_cos": np.cos(2 * np.pi * slot / 48),
+            "doy_sin": np.sin(2 * np.pi * day / 365),
+            "doy_cos": np.cos(2 * np.pi * day / 365),
+        }
+    )
     return x.astype(float), df["Demand"].astype(float)
 
 
@@ -142,9 +148,18 @@ def california_housing(files: dict[str, Path]) -> tuple[pd.DataFrame, pd.Series]
         member = next(m for m in tf.getmembers() if m.name.endswith("cal_housing.data"))
         raw = np.loadtxt(tf.extractfile(member), delimiter=",")
     lon, lat, age, rooms, bedrooms, pop, households, income, value = raw.T
-    x = pd.DataFrame({"MedInc": income, "HouseAge": age, "AveRooms": rooms / households,
-                      "AveBedrms": bedrooms / households, "Population": pop, "AveOccup": pop / households,
-                      "Latitude": lat, "Longitude": lon})
+    x = pd.DataFrame(
+        {
+            "MedInc": income,
+            "HouseAge": age,
+            "AveRooms": rooms / households,
+            "AveBedrms": bedrooms / households,
+            "Population": pop,
+            "AveOccup": pop / households,
+            "Latitude": lat,
+            "Longitude": lon,
+        }
+    )
     y = pd.Series(value / 100_000.0)
     keep = y < 5
     return x[keep].reset_index(drop=True), y[keep].reset_index(drop=True)
@@ -178,7 +193,7 @@ def bike_hour(files: dict[str, Path]) -> tuple[pd.DataFrame, pd.Series]:
 def _idx_images(path: Path) -> np.ndarray:
     with gzip.open(path, "rb") as fh:
         data = fh.read()
-    n, h, w = (int.from_bytes(data[i:i + 4], "big") for i in (4, 8, 12))
+    n, h, w = (int.from_bytes(data[i : i + 4], "big") for i in (4, 8, 12))
     return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(n, h, w).astype(np.float32) / 255.0
 
 
@@ -207,8 +222,12 @@ def utkface(files: dict[str, Path], size: int = 64) -> tuple[np.ndarray, np.ndar
 
 
 TABULAR_STAND_INS = {"bikeshare": bikeshare, "diamonds": diamonds, "elecdemand": elecdemand, "concrete": concrete}
-PAPER_TABULAR = {"california_housing": california_housing, "appliances": appliances,
-                 "beijing_pm25": beijing_pm25, "bike_hour": bike_hour}
+PAPER_TABULAR = {
+    "california_housing": california_housing,
+    "appliances": appliances,
+    "beijing_pm25": beijing_pm25,
+    "bike_hour": bike_hour,
+}
 
 
 def load_task(cfg: dict[str, Any], files: dict[str, Path] | None = None) -> tuple[np.ndarray, np.ndarray, tuple[int, ...] | None]:
@@ -245,9 +264,16 @@ def load_task(cfg: dict[str, Any], files: dict[str, Path] | None = None) -> tupl
     return x.astype(np.float32), y, image_shape
 
 
-def split_and_standardize(x: np.ndarray, y: np.ndarray, *, split_seed: int, mode: str = "train",
-                          standardize_y: bool = True, fractions: tuple[float, float] = (0.2, 0.2),
-                          image_shape: tuple[int, ...] | None = None) -> Split:
+def split_and_standardize(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    split_seed: int,
+    mode: str = "train",
+    standardize_y: bool = True,
+    fractions: tuple[float, float] = (0.2, 0.2),
+    image_shape: tuple[int, ...] | None = None,
+) -> Split:
     """Shuffle, split 64/16/20 (as the official code: test last 20 %, val 20 % of the rest), standardise."""
     perm = np.random.default_rng(split_seed).permutation(len(y))
     x, y = x[perm].astype(np.float64), y[perm]
@@ -260,5 +286,14 @@ def split_and_standardize(x: np.ndarray, y: np.ndarray, *, split_seed: int, mode
     xs = ((x - mu) / sd).astype(np.float32)
     y_mean, y_std = (float(y[:cut_val].mean()), float(y[:cut_val].std(ddof=1))) if standardize_y else (0.0, 1.0)
     ys = ((y - y_mean) / y_std).astype(np.float32)
-    return Split(xs[:cut_val], ys[:cut_val], xs[cut_val:cut_test], ys[cut_val:cut_test], xs[cut_test:], ys[cut_test:],
-                 y_mean, y_std, image_shape)
+    return Split(
+        xs[:cut_val],
+        ys[:cut_val],
+        xs[cut_val:cut_test],
+        ys[cut_val:cut_test],
+        xs[cut_test:],
+        ys[cut_test:],
+        y_mean,
+        y_std,
+        image_shape,
+    )

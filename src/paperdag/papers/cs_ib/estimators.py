@@ -16,6 +16,7 @@ All logarithms are base 2 (bits), as in the official code.
   of the official code (σ = scale × median squared pairwise distance, from HBaR's
   `sigma_estimation`; the factor 10 is taken from the protocol, unverified against the paper).
 """
+
 from __future__ import annotations
 
 import math
@@ -39,6 +40,8 @@ def _flat(x: torch.Tensor) -> torch.Tensor:
 
 def sq_dists(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Pairwise squared Euclidean distances, (..., N, D) × (..., K, D) → (..., N, K), clamped at 0."""
+    if a.shape[-1] == 1 and b.shape[-1] == 1:  # scalars (targets): a direct difference, cheaper than a matmul
+        return (a - b.transpose(-1, -2)).square()
     a2 = (a * a).sum(-1, keepdim=True)
     b2 = (b * b).sum(-1, keepdim=True).transpose(-1, -2)
     return (a2 + b2 - 2.0 * a @ b.transpose(-1, -2)).clamp_min(0.0)
@@ -70,20 +73,28 @@ def gaussian_gram(a: torch.Tensor, b: torch.Tensor, sigma: float | torch.Tensor)
     return torch.exp(-sq_dists(a, b) / (2.0 * s * s))
 
 
-def cs_divergence(x: torch.Tensor, y: torch.Tensor, y_hat: torch.Tensor, sigma: float | str = 1.0,
-                  row_weight: str = "code", median_scale: float = 10.0) -> torch.Tensor:
+def cs_divergence(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    y_hat: torch.Tensor,
+    sigma: float | str = 1.0,
+    row_weight: str = "code",
+    median_scale: float = 10.0,
+    kx: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Conditional CS divergence between p(y|x) and p(ŷ|x), in bits (the CS-IB prediction term).
 
     D = log₂ Σ_j w_j Σ_i K_ji L1_ji + log₂ Σ_j w_j Σ_i K_ji L2_ji − 2 log₂ Σ_j w_j Σ_i K_ji L21_ji,
     K = k(x,x), L1 = k(y,y), L2 = k(ŷ,ŷ), L21 = k(ŷ,y). One σ for x, y and ŷ, as in the code.
-    Zero when ŷ = y; not guaranteed non-negative for finite samples.
+    Zero when ŷ = y; not guaranteed non-negative for finite samples. `kx`: k(x,x) if already
+    computed (models trained on the same minibatch share it).
     """
     x = _flat(x)
     if y.dim() == x.dim() - 1:  # scalar targets (…, N) → (…, N, 1)
         y, y_hat = y.unsqueeze(-1), y_hat.unsqueeze(-1)
     sx = resolve_sigma(x, sigma, median_scale)
     sy = resolve_sigma(y, sigma, median_scale)
-    k = gaussian_gram(x, x, sx)
+    k = gaussian_gram(x, x, sx) if kx is None else kx
     if row_weight == "code":
         w = 1.0 / (k * k).sum(-1)
     elif row_weight == "slides":
@@ -99,20 +110,26 @@ def cs_divergence(x: torch.Tensor, y: torch.Tensor, y_hat: torch.Tensor, sigma: 
 
 def _qmi_from_grams(k: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     n = k.shape[-1]
-    tr = (k * q).sum((-1, -2)) / n**2                                # tr(KQ)/N² (K, Q symmetric)
-    marg = k.sum((-1, -2)) * q.sum((-1, -2)) / n**4                  # 1ᵀK1·1ᵀQ1/N⁴
-    cross = (k.sum(-1) * q.sum(-1)).sum(-1) / n**3                   # 1ᵀKQ1/N³
+    tr = (k * q).sum((-1, -2)) / n**2  # tr(KQ)/N² (K, Q symmetric)
+    marg = k.sum((-1, -2)) * q.sum((-1, -2)) / n**4  # 1ᵀK1·1ᵀQ1/N⁴
+    cross = (k.sum(-1) * q.sum(-1)).sum(-1) / n**3  # 1ᵀKQ1/N³
     return _log2(tr) + _log2(marg) - 2.0 * _log2(cross)
 
 
-def cs_qmi(x: torch.Tensor, t: torch.Tensor, sigma: float | str = 1.0, normalized: bool = True,
-           median_scale: float = 10.0) -> torch.Tensor:
+def cs_qmi(
+    x: torch.Tensor,
+    t: torch.Tensor,
+    sigma: float | str = 1.0,
+    normalized: bool = True,
+    median_scale: float = 10.0,
+    kx: torch.Tensor | None = None,
+) -> torch.Tensor:
     """CS quadratic mutual information I_CS(x; t) in bits; normalised: I(x,t)/(√I(x,x)·√I(t,t)).
 
     Images must be flattened to (…, N, D) first, as the official code does per batch.
     """
     x, t = _flat(x), _flat(t)
-    k = gaussian_gram(x, x, resolve_sigma(x, sigma, median_scale))
+    k = gaussian_gram(x, x, resolve_sigma(x, sigma, median_scale)) if kx is None else kx
     q = gaussian_gram(t, t, resolve_sigma(t, sigma, median_scale))
     i_xt = _qmi_from_grams(k, q)
     if not normalized:
@@ -124,8 +141,11 @@ def cs_qmi(x: torch.Tensor, t: torch.Tensor, sigma: float | str = 1.0, normalize
 
 def kernel_means(p: torch.Tensor, q: torch.Tensor, sigma: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(mean k(p,p), mean k(q,q), mean k(p,q)): the three sums behind both CS and MMD."""
-    return (gaussian_gram(p, p, sigma).mean((-1, -2)), gaussian_gram(q, q, sigma).mean((-1, -2)),
-            gaussian_gram(p, q, sigma).mean((-1, -2)))
+    return (
+        gaussian_gram(p, p, sigma).mean((-1, -2)),
+        gaussian_gram(q, q, sigma).mean((-1, -2)),
+        gaussian_gram(p, q, sigma).mean((-1, -2)),
+    )
 
 
 def cs_divergence_unconditional(p: torch.Tensor, q: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:

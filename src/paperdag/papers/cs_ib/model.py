@@ -11,6 +11,7 @@ Backbones: `mlp` (identity; images are flattened) or `lenet`, a LeNet-5-style CN
 image tasks at paper scale. The CNN choice is **unverified** (the protocol proposes LeNet or
 ResNet-18; the paper's backbones are unknown).
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,9 @@ class BatchedLeNet(nn.Module):
             fan_in = conv.weight.shape[1] * conv.weight.shape[2] * conv.weight.shape[3]
             bound = 1.0 / math.sqrt(fan_in)
             per_model = [torch.Generator().manual_seed(s * 7_919 + 50 + i) for s in seeds]
-            w = torch.cat([(torch.rand(conv.weight.shape[0] // m, *conv.weight.shape[1:], generator=g) * 2 - 1) * bound
-                           for g in per_model])
+            w = torch.cat(
+                [(torch.rand(conv.weight.shape[0] // m, *conv.weight.shape[1:], generator=g) * 2 - 1) * bound for g in per_model]
+            )
             b = torch.cat([(torch.rand(conv.bias.shape[0] // m, generator=g) * 2 - 1) * bound for g in per_model])
             with torch.no_grad():
                 conv.weight.copy_(w)
@@ -48,15 +50,22 @@ class BatchedLeNet(nn.Module):
         m, n, c, h, w = x.shape
         z = x.permute(1, 0, 2, 3, 4).reshape(n, m * c, h, w)
         z = nn.functional.max_pool2d(torch.relu(self.conv1(z)), 2)
-        z = self.pool(torch.relu(self.conv2(z)))                      # (N, M·16, 4, 4)
-        return z.view(n, m, -1).permute(1, 0, 2).contiguous()         # (M, N, 256)
+        z = self.pool(torch.relu(self.conv2(z)))  # (N, M·16, 4, 4)
+        return z.view(n, m, -1).permute(1, 0, 2).contiguous()  # (M, N, 256)
 
 
 class BottleneckNet(nn.Module):
     """M encoder/bottleneck/decoder networks trained as one (leading model axis)."""
 
-    def __init__(self, seeds: Sequence[int], d_in: int, k: int = 128, hidden: int = 128,
-                 backbone: str = "mlp", image_shape: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        seeds: Sequence[int],
+        d_in: int,
+        k: int = 128,
+        hidden: int = 128,
+        backbone: str = "mlp",
+        image_shape: Sequence[int] | None = None,
+    ) -> None:
         super().__init__()
         self.backbone_kind = backbone
         if backbone == "lenet":

@@ -1,4 +1,5 @@
 """Model selection on validation data, shared by the tables and the claims (no test metric is used)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,3 +26,11 @@ def method_means(runs: pd.DataFrame, column: str) -> pd.DataFrame:
 def mean_curve(group: pd.DataFrame, column: str) -> np.ndarray:
     """Seed-mean of a list-valued column (e.g. the FGSM curve)."""
     return np.mean(np.stack([np.asarray(v, dtype=float) for v in group[column]]), axis=0)
+
+
+def selected_beta(runs: pd.DataFrame, dataset: str, method: str) -> float:
+    """The validation-selected β of one method on one dataset."""
+    sel = selected_runs(runs[(runs["dataset"] == dataset) & (runs["method"] == method)])
+    if not len(sel):
+        raise MissingRuns(f"{dataset}/{method}")
+    return float(sel["beta"].iloc[0])

@@ -15,13 +15,13 @@ from typing import Any
 from paperdag.contract import Stage
 
 RUN = "runs/{dataset}/{method}/beta{beta}/seed{seed}/metrics.json"
-TABLES = ["rmse", "mae", "rmse_official_best", "selected_beta", "fgsm_auc", "runs"]
-FIGURES = ["information_plane", "fgsm_curves"]
+TABLES = ["rmse", "mae", "rmse_official_best", "selected_beta", "fgsm_auc", "paired_vs_best_baseline", "runs"]
+FIGURES = ["information_plane", "fgsm_curves", "training_curves"]
 
 
 STAGES = (
     Stage("download", heavy=False, tag="{dataset}"),
-    Stage("train", tag="{dataset}"),
+    Stage("train", tag="{dataset}", threads=1),  # one thread: the most work per CPU-second
     Stage("report", heavy=False),
 )
 
@@ -100,5 +100,7 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
         "info_plane_dataset": cfg["info_plane_dataset"],
         "method_list": cfg["method_list"],
         "baseline_methods": [m for m in cfg["method_list"] if cfg["methods"][m]["kind"] != "cs_ib"],
+        "betas": {m: cfg["methods"][m]["betas"] for m in cfg["method_list"]},
+        "fgsm_eps": cfg["evaluation"]["fgsm_eps"],
         "claims": cfg["claims"],
     }

@@ -11,7 +11,7 @@ import numpy as np
 
 from paperdag.io import read_json, write_json
 from paperdag.papers.cs_ib import spec
-from paperdag.papers.cs_ib.data import load_task, split_and_standardize
+from paperdag.papers.cs_ib.data import Split, load_task, split_and_standardize
 from paperdag.papers.cs_ib.task import IBRegressionTask, RunSpec
 from paperdag.runs import write_run
 from paperdag.seeding import seed_everything
@@ -54,6 +54,23 @@ def _run_specs(cfg: dict) -> list[RunSpec]:
     return out
 
 
+def trivial_rmse(split: Split) -> dict[str, float]:
+    """Validation and test RMSE (target units) of the two trivial predictors every method must beat:
+    the constant training mean, and least-squares linear regression on the standardised inputs."""
+    xs = {
+        k: np.c_[getattr(split, f"x_{k}").reshape(len(getattr(split, f"y_{k}")), -1), np.ones(len(getattr(split, f"y_{k}")))]
+        for k in ("train", "val", "test")
+    }
+    coef = np.linalg.lstsq(xs["train"].astype(np.float64), split.y_train.astype(np.float64), rcond=None)[0]
+    mean = float(split.y_train.mean())
+    out = {}
+    for k in ("val", "test"):
+        y = getattr(split, f"y_{k}").astype(np.float64)
+        out[f"constant_{k}_rmse"] = float(np.sqrt(np.mean((y - mean) ** 2)) * split.y_std)
+        out[f"linear_{k}_rmse"] = float(np.sqrt(np.mean((xs[k] @ coef - y) ** 2)) * split.y_std)
+    return out
+
+
 def train(job: Job) -> None:
     """Train every (method, β, seed) run of one dataset as one batched model; one metrics.json per run."""
     t0 = time.perf_counter()
@@ -73,7 +90,10 @@ def train(job: Job) -> None:
     task = IBRegressionTask(
         split,
         runs,
-        epochs=tr["epochs"],
+        max_steps=tr["max_steps"],
+        eval_every=tr["eval_every"],
+        patience=tr["patience"],
+        patience_fraction=tr["patience_fraction"],
         batch=tr["batch"],
         lr=tr["lr"],
         sigma=est["sigma"],
@@ -85,19 +105,19 @@ def train(job: Job) -> None:
     )
     accelerator = job.accelerator()
     labels = [f"{r.method}/beta{spec.beta_tag(r.beta)}/seed{r.seed}" for r in runs]
-    log.info("%s: %d runs, n_train=%d, %d steps/epoch", job.label, len(runs), task.n_train, task.steps_per_epoch)
+    log.info("%s: %d runs, n_train=%d, at most %d steps", job.label, len(runs), task.n_train, tr["max_steps"])
     history = fit(
         task,
-        steps=tr["epochs"] * task.steps_per_epoch,
+        steps=tr["max_steps"],
         label=job.label,
         run_labels=labels,
         checkpoint_dir=job.checkpoint_dir() / job.config_hash,
         checkpoint_every=tr["checkpoint_every"],
         accelerator=accelerator,
-        log_every=task.steps_per_epoch,
+        log_every=tr["eval_every"],
     )
     task.to("cuda" if accelerator == "gpu" else "cpu")
-    task.evaluate_epoch()  # the last epoch
+    task.finish()  # evaluates the weights after the last update
     task.restore_best()  # every later number is of the best-validation weights
     test_rmse, test_mae = task.errors(task.x_test, task.y_test)
     val_rmse, _ = task.errors(task.x_val, task.y_val)
@@ -107,11 +127,16 @@ def train(job: Job) -> None:
     var_y = float(task.y_train.var())
     ixt_tr, iyt_tr = task.information_plane(task.x_train, task.y_train, var_y)
     ixt_te, iyt_te = task.information_plane(task.x_test, task.y_test, var_y)
+    trivial = trivial_rmse(split)
     last_losses = history[-1][1] if history else [math.nan] * len(runs)
     logged_finite = all(np.isfinite(v).all() for _, v in history)
     out_by_run = dict(zip(spec.run_files(cfg, cfg["dataset"]), job.outputs))
+    settings = {"training": dict(tr), "network": dict(net), "estimator": dict(est)}
     for i, r in enumerate(runs):
         rel = spec.RUN.format(dataset=cfg["dataset"], method=r.method, beta=spec.beta_tag(r.beta), seed=r.seed)
+        steps, val_curve, test_curve = task.curve(i)
+        stop = int(task.stop_step[i])
+        train_steps = [s for s, _ in history if s <= stop]
         metrics = {
             "paper": "cs_ib",
             "dataset": cfg["dataset"],
@@ -124,15 +149,23 @@ def train(job: Job) -> None:
             "n_train": len(split.y_train),
             "n_val": len(split.y_val),
             "n_test": len(split.y_test),
-            "epochs": tr["epochs"],
-            "best_epoch": int(task.best_epoch[i]),
+            "max_steps": tr["max_steps"],
+            "steps_trained": stop,
+            "stopped_early": bool(task.stopped[i]),
+            "best_step": int(task.best_step[i]),
             "test_rmse": float(test_rmse[i]),
             "test_mae": float(test_mae[i]),
             "val_rmse": float(val_rmse[i]),
             "train_rmse": float(train_rmse[i]),
-            "test_rmse_best_over_epochs_official": float(task.best_test_over_epochs[i]),
-            "val_rmse_curve": task.val_curve[:, i].tolist(),
-            "test_rmse_curve": task.test_curve[:, i].tolist(),
+            "test_rmse_best_over_epochs_official": float(task.best_test_over_evals[i]),
+            "curve": {
+                "step": train_steps,
+                "train_loss": [v[i] for s, v in history if s <= stop],
+                "val_step": steps,
+                "val": val_curve,
+            },
+            "test_rmse_curve": test_curve,
+            **trivial,
             "fgsm_eps": eps,
             "fgsm_rmse": fgsm[:, i].tolist(),
             "fgsm_auc": float(np.trapezoid(fgsm[:, i], eps)) if len(eps) > 1 else float("nan"),
@@ -142,10 +175,11 @@ def train(job: Job) -> None:
             "iyt_bits_test": float(iyt_te[i]),
             "final_train_loss": float(last_losses[i]),
             "losses_finite": bool(logged_finite),
-            "selection": "best validation epoch",
+            "selection": "best validation evaluation (early stopping)",
             "standardize": cfg["data"]["standardize"],
         }
-        write_run(out_by_run[rel], metrics, config_hash=job.config_hash, seed=r.seed, started=t0)
+        run_settings = {**settings, "method": dict(cfg["methods"][r.method]), "beta": r.beta}
+        write_run(out_by_run[rel], metrics, config_hash=job.config_hash, seed=r.seed, started=t0, settings=run_settings)
 
 
 def report(job: Job) -> None:

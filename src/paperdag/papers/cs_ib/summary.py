@@ -1,4 +1,5 @@
 """CS-IB tables and figures; every dataset is shown with its label, which names it as a stand-in."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from paperdag.curves import curves_figure
 from paperdag.figures import save_figure
 from paperdag.papers.cs_ib.selection import mean_curve, method_means, selected_runs
 from paperdag.stage import Job
@@ -18,8 +20,9 @@ def _wide(runs: pd.DataFrame, column: str, cfg: dict[str, Any]) -> pd.DataFrame:
     stats = method_means(runs, column)
     stats["cell"] = [f"{m:.4g} ± {s:.2g}" if np.isfinite(s) else f"{m:.4g}" for m, s in zip(stats["mean"], stats["std"])]
     wide = stats.pivot(index="dataset", columns="method", values="cell")
-    wide = wide.reindex(index=[d for d in cfg["datasets"] if d in wide.index],
-                        columns=[m for m in cfg["method_list"] if m in wide.columns])
+    wide = wide.reindex(
+        index=[d for d in cfg["datasets"] if d in wide.index], columns=[m for m in cfg["method_list"] if m in wide.columns]
+    )
     wide.insert(0, "dataset", [cfg["labels"][d] for d in wide.index])
     return wide.reset_index(drop=True)
 
@@ -31,17 +34,67 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     write_table(_wide(runs, "test_mae", cfg), tables / "mae")
     write_table(_wide(runs, "test_rmse_best_over_epochs_official", cfg), tables / "rmse_official_best")
     write_table(_wide(runs, "fgsm_auc", cfg), tables / "fgsm_auc")
+    write_table(_paired_table(runs, cfg), tables / "paired_vs_best_baseline")
     sel = selected_runs(runs).drop_duplicates(["dataset", "method"])
     beta = sel.pivot(index="dataset", columns="method", values="beta")
-    beta = beta.reindex(index=[d for d in cfg["datasets"] if d in beta.index],
-                        columns=[m for m in cfg["method_list"] if m in beta.columns])
+    beta = beta.reindex(
+        index=[d for d in cfg["datasets"] if d in beta.index], columns=[m for m in cfg["method_list"] if m in beta.columns]
+    )
     beta.insert(0, "dataset", [cfg["labels"][d] for d in beta.index])
     write_table(beta.reset_index(drop=True), tables / "selected_beta")
-    cols = ["dataset_label", "method", "beta", "seed", "test_rmse", "test_mae", "val_rmse", "train_rmse",
-            "test_rmse_best_over_epochs_official", "best_epoch", "fgsm_auc", "ixt_norm_train", "iyt_bits_train"]
+    cols = [
+        "dataset_label",
+        "method",
+        "beta",
+        "seed",
+        "test_rmse",
+        "test_mae",
+        "val_rmse",
+        "train_rmse",
+        "test_rmse_best_over_epochs_official",
+        "best_step",
+        "steps_trained",
+        "stopped_early",
+        "fgsm_auc",
+        "ixt_norm_train",
+        "iyt_bits_train",
+        "constant_test_rmse",
+        "linear_test_rmse",
+    ]
     write_table(runs[cols].sort_values(["dataset_label", "method", "beta", "seed"]).reset_index(drop=True), tables / "runs")
     _information_plane(runs, figures / "information_plane", cfg)
     _fgsm_curves(runs, figures / "fgsm_curves", cfg)
+    curves_figure(
+        selected_runs(runs),
+        figures / "training_curves",
+        hue="method",
+        col="dataset",
+        run_id=["seed"],
+        ylabel="validation RMSE (selected β)",
+    )
+
+
+def _paired_table(runs: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
+    """Per dataset: CS-IB, the best tuned baseline (chosen on validation), the paired difference, the trivial predictors."""
+    from paperdag.papers.cs_ib.claims import CSIB, _paired, _per_seed, _se, best_baseline
+
+    rows = []
+    for d in [d for d in cfg["datasets"] if d in set(runs["dataset"])]:
+        best = best_baseline(runs, d, cfg["baseline_methods"])
+        diff = _paired(runs, d, CSIB, best, "test_rmse")
+        sub = runs[runs["dataset"] == d]
+        rows.append(
+            {
+                "dataset": cfg["labels"][d],
+                "CS-IB": f"{_per_seed(runs, d, CSIB, 'test_rmse').mean():.4g}",
+                "best baseline": best,
+                "its RMSE": f"{_per_seed(runs, d, best, 'test_rmse').mean():.4g}",
+                "paired CS-IB vs best": f"{np.expm1(diff.mean()):+.1%} ± {_se(diff):.1%}",
+                "constant": f"{sub['constant_test_rmse'].iloc[0]:.4g}",
+                "linear": f"{sub['linear_test_rmse'].iloc[0]:.4g}",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _panels(n: int):
@@ -56,18 +109,21 @@ def _panels(n: int):
 
 
 def _information_plane(runs: pd.DataFrame, stem: Path, cfg: dict[str, Any]) -> None:
-    """Normalised I_CS(X;T) against I(Y;T) (Gaussian proxy, bits) on training data; CS-IB over β, baselines as points."""
+    """Normalised I_CS(X;T) against I(Y;T) (Gaussian proxy, bits) on training data: every method's β sweep
+    (seed means) as a line, its β = 0 end (MSE, CS divergence alone) as a single point."""
     datasets = [d for d in cfg["datasets"] if d in set(runs["dataset"])]
     fig, axes = _panels(len(datasets))
     for ax, d in zip(axes, datasets):
         sub = runs[runs["dataset"] == d]
-        cs = sub[sub["method"] == "cs_ib"].groupby("beta")[["ixt_norm_train", "iyt_bits_train"]].mean().reset_index()
-        ax.plot(cs["ixt_norm_train"], cs["iyt_bits_train"], "-o", color="black", label="CS-IB (β grid)")
-        for _, r in cs.iterrows():
-            ax.annotate(f"β={r['beta']:g}", (r["ixt_norm_train"], r["iyt_bits_train"]), fontsize=6)
-        other = sub[sub["method"] != "cs_ib"].groupby("method")[["ixt_norm_train", "iyt_bits_train"]].mean()
-        for m, r in other.iterrows():
-            ax.scatter(r["ixt_norm_train"], r["iyt_bits_train"], label=m, s=18)
+        for m in cfg["method_list"]:
+            pts = sub[sub["method"] == m].groupby("beta")[["ixt_norm_train", "iyt_bits_train"]].mean().reset_index()
+            if not len(pts):
+                continue
+            style = dict(color="black", lw=2) if m == "cs_ib" else {}
+            ax.plot(pts["ixt_norm_train"], pts["iyt_bits_train"], "-o", ms=4, label=m, **style)
+            if m == "cs_ib":
+                for _, r in pts.iterrows():
+                    ax.annotate(f"β={r['beta']:g}", (r["ixt_norm_train"], r["iyt_bits_train"]), fontsize=6)
         ax.set_title(cfg["labels"][d], fontsize=8)
         ax.set_xlabel("normalised I_CS(X;T)")
         ax.set_ylabel("I(Y;T) [bits, Gaussian proxy]")

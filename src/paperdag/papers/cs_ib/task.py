@@ -7,13 +7,22 @@ Losses (y standardised, MSE-based baselines as in the protocol §2.10):
 - `hsic`: MSE + β·nHSIC(x, t) − λ_y·nHSIC(y, t) (HSIC bottleneck / HBaR).
 - `cs_ib`: CS_Div(x, y, ŷ) + β·CS_QMI_normalized(x, t), t deterministic (official code).
 
-Minibatches: each seed reshuffles the training set every epoch (a permutation drawn from
-`step_generator(seed, epoch)`), and all methods with the same seed see the same batches, so
-runs with one seed differ only by their loss. After every epoch the task evaluates validation
-and test RMSE and keeps, per model, the weights of its best-validation epoch (buffers, so a
-resumed job continues exactly). The official code's test-selected "best RMSE over epochs" is
-tracked too, and reported in its own clearly named column.
+Minibatches: each seed reshuffles the training set every pass over it (a permutation drawn from
+`step_generator(seed, pass)`), and all methods with the same seed see the same batches, so
+runs with one seed differ only by their loss.
+
+Training length is counted in optimiser steps, not epochs, so that it does not depend on the
+dataset's size by accident: every `eval_every` steps the task evaluates validation and test
+RMSE and keeps, per model, the weights of its best-validation evaluation (buffers, so a resumed
+job continues exactly). A model stops (its best weights and curve are frozen) once its best
+validation RMSE is older than both `patience` steps and `patience_fraction` of its training so
+far (with a fraction ≥ 0.2, a stopped model has not improved over its last fifth: the
+convergence gate's condition; our choice); the job ends when every model has stopped, or at
+`max_steps` (a model still improving there fails the convergence gate of the claims). The
+official code's test-selected "best RMSE over epochs" is tracked too (over the evaluations
+before the model stopped), and reported in its own clearly named column.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,9 +34,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from paperdag.papers.cs_ib.baselines import hsic_normalized, nib_h, nib_kde_mi, vib_kl
+from paperdag.papers.cs_ib.baselines import centred_gram, hsic_normalized, nib_h, nib_kde_mi, vib_kl
 from paperdag.papers.cs_ib.data import Split
-from paperdag.papers.cs_ib.estimators import cs_divergence, cs_qmi
+from paperdag.papers.cs_ib.estimators import cs_divergence, cs_qmi, gaussian_gram
 from paperdag.papers.cs_ib.model import BottleneckNet
 from paperdag.seeding import step_generator
 
@@ -38,8 +47,8 @@ KINDS = ("mse", "vib", "nib", "hsic", "cs_ib")
 class RunSpec:
     """One run inside a batched job."""
 
-    method: str               # config key, e.g. "nib_exp"
-    kind: str                 # one of KINDS
+    method: str  # config key, e.g. "nib_exp"
+    kind: str  # one of KINDS
     beta: float
     seed: int
     options: tuple = field(default_factory=tuple)  # sorted (key, value) pairs: h, eta, lambda_y, sigma, logvar_t
@@ -56,16 +65,34 @@ def _linear_subset(layer: nn.Module, h: torch.Tensor, gi: torch.Tensor) -> torch
 class IBRegressionTask(nn.Module):
     """All runs of one dataset; `training_loss(step)` returns one loss per run (model)."""
 
-    def __init__(self, split: Split, runs: Sequence[RunSpec], *, epochs: int, batch: int, lr: float,
-                 sigma: float | str, row_weight: str, median_scale: float, k: int = 128, hidden: int = 128,
-                 backbone: str = "mlp") -> None:
+    def __init__(
+        self,
+        split: Split,
+        runs: Sequence[RunSpec],
+        *,
+        max_steps: int,
+        eval_every: int,
+        patience: int,
+        batch: int,
+        lr: float,
+        patience_fraction: float = 0.0,
+        sigma: float | str,
+        row_weight: str,
+        median_scale: float,
+        k: int = 128,
+        hidden: int = 128,
+        backbone: str = "mlp",
+    ) -> None:
         super().__init__()
         self.runs = list(runs)
-        self.epochs, self.batch, self.lr = epochs, batch, lr
+        self.max_steps, self.eval_every, self.patience = max_steps, eval_every, patience
+        self.patience_fraction = patience_fraction
+        self.batch, self.lr = batch, lr
         self.sigma, self.row_weight, self.median_scale = sigma, row_weight, median_scale
         self.y_std = split.y_std
-        self.net = BottleneckNet([r.seed for r in runs], split.x_train.shape[1], k=k, hidden=hidden, backbone=backbone,
-                                 image_shape=split.image_shape)
+        self.net = BottleneckNet(
+            [r.seed for r in runs], split.x_train.shape[1], k=k, hidden=hidden, backbone=backbone, image_shape=split.image_shape
+        )
         for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
             self.register_buffer(name, torch.as_tensor(getattr(split, name)), persistent=False)
         self.n_train = len(split.y_train)
@@ -75,12 +102,17 @@ class IBRegressionTask(nn.Module):
         self.register_buffer("seed_index", torch.tensor([seeds.index(r.seed) for r in runs]), persistent=False)
         self.groups = self._groups()
         m = len(runs)
+        n_evals = max_steps // eval_every + 2  # at steps 0, eval_every, …, and after the last update
         self.register_buffer("best_val", torch.full((m,), math.inf))
-        self.register_buffer("best_epoch", torch.zeros(m, dtype=torch.long))
-        self.register_buffer("best_test_over_epochs", torch.full((m,), math.inf))
-        self.register_buffer("epochs_evaluated", torch.zeros((), dtype=torch.long))
-        self.register_buffer("val_curve", torch.full((epochs, m), math.nan))
-        self.register_buffer("test_curve", torch.full((epochs, m), math.nan))
+        self.register_buffer("best_step", torch.zeros(m, dtype=torch.long))
+        self.register_buffer("stopped", torch.zeros(m, dtype=torch.bool))
+        self.register_buffer("stop_step", torch.full((m,), -1, dtype=torch.long))
+        self.register_buffer("best_test_over_evals", torch.full((m,), math.inf))
+        self.register_buffer("n_evaluated", torch.zeros((), dtype=torch.long))
+        self.register_buffer("steps_done", torch.zeros((), dtype=torch.long))
+        self.register_buffer("eval_steps", torch.full((n_evals,), -1, dtype=torch.long))
+        self.register_buffer("val_curve", torch.full((n_evals, m), math.nan))
+        self.register_buffer("test_curve", torch.full((n_evals, m), math.nan))
         for name, p in self.net.named_parameters():
             self.register_buffer("best__" + name.replace(".", "__"), p.detach().clone())
 
@@ -92,8 +124,10 @@ class IBRegressionTask(nn.Module):
             if r.kind not in KINDS:
                 raise ValueError(f"unknown method kind {r.kind!r} for {r.method}")
             keyed.setdefault((r.kind, r.options), []).append(i)
-        return [(kind, opts, torch.tensor(idx), torch.tensor([self.runs[i].beta for i in idx], dtype=torch.float32))
-                for (kind, opts), idx in keyed.items()]
+        return [
+            (kind, opts, torch.tensor(idx), torch.tensor([self.runs[i].beta for i in idx], dtype=torch.float32))
+            for (kind, opts), idx in keyed.items()
+        ]
 
     def configure_optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.net.parameters(), lr=self.lr)
@@ -105,7 +139,7 @@ class IBRegressionTask(nn.Module):
         rows = []
         for s in self.seeds:
             perm = torch.randperm(self.n_train, generator=step_generator(s, epoch, stream=1))
-            rows.append(perm[within * self.batch:(within + 1) * self.batch])
+            rows.append(perm[within * self.batch : (within + 1) * self.batch])
         return torch.stack(rows).to(self.x_train.device)
 
     def _noise(self, shape: torch.Size, step: int) -> torch.Tensor:
@@ -114,24 +148,67 @@ class IBRegressionTask(nn.Module):
         return eps[self.seed_index]
 
     def training_loss(self, step: int) -> torch.Tensor:
-        epoch, within = divmod(step, self.steps_per_epoch)
-        if within == 0 and epoch > int(self.epochs_evaluated):
-            self.evaluate_epoch()
-        idx = self._batch_indices(step)[self.seed_index]                  # (M, B)
+        """One loss per model; models that have stopped get a constant 0 and are not computed
+        (their best weights and curves are frozen), so a job costs the sum of its runs' lengths."""
+        if step % self.eval_every == 0:
+            self.evaluate(step)
+        self.steps_done.fill_(step + 1)
+        per_seed = self._batch_indices(step)  # (S, B)
+        idx = per_seed[self.seed_index]  # (M, B)
         x, y = self.x_train[idx], self.y_train[idx]
-        h = self.net.encoder(self.net.features(x))
-        mean = self.net.enc_mean(h)
-        eps = self._noise(mean.shape, step)
+        self._x_seed, self._grams = self.x_train[per_seed], {}  # x kernels: one per seed, shared by its models
+        live = (~self.stopped).nonzero().squeeze(-1)
+        if not len(live):  # every model stopped at this step's evaluation: a no-op step, then `fit` ends
+            return torch.zeros(len(self.runs), device=x.device) + 0.0 * self.net.enc_mean.bias.sum()
+        if self.net.backbone_kind == "mlp":  # only the live models' encoders
+            h = x[live]
+            layers = self.net.encoder.layers
+            for j, layer in enumerate(layers):
+                h = _linear_subset(layer, h, live)
+                if j < len(layers) - 1:
+                    h = self.net.encoder.activation(h)
+        else:
+            h = self.net.encoder(self.net.features(x))[live]
+        mean = _linear_subset(self.net.enc_mean, h, live)
+        eps = self._noise(x.shape[:2] + (mean.shape[-1],), step)
+        pos = torch.full((len(self.runs),), -1, dtype=torch.long, device=x.device)
+        pos[live] = torch.arange(len(live), device=x.device)  # model index → row of the live tensors
         losses = torch.zeros(len(self.runs), device=x.device)
         for kind, opts_t, gi, beta in self.groups:
             gi, beta = gi.to(x.device), beta.to(x.device)
+            keep = ~self.stopped[gi]
+            if not bool(keep.any()):
+                continue
+            gi, beta = gi[keep], beta[keep]
+            rows = pos[gi]
             # the VIB variance head is evaluated only for the VIB models (it is unused by the others)
-            logvar = _linear_subset(self.net.enc_logvar, h[gi], gi) if kind == "vib" else None
-            losses = losses.index_copy(0, gi, self._loss(kind, dict(opts_t), beta, x[gi], y[gi], mean[gi], logvar, eps[gi], gi))
+            logvar = _linear_subset(self.net.enc_logvar, h[rows], gi) if kind == "vib" else None
+            losses = losses.index_copy(0, gi, self._loss(kind, dict(opts_t), beta, x[gi], y[gi], mean[rows], logvar, eps[gi], gi))
         return losses
 
-    def _loss(self, kind: str, opts: dict[str, Any], beta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
-              mean: torch.Tensor, logvar: torch.Tensor | None, eps: torch.Tensor, gi: torch.Tensor) -> torch.Tensor:
+    def _x_gram(self, kind: str, gi: torch.Tensor, sigma: float) -> torch.Tensor | None:
+        """k(x, x) (CS) or its centred HSIC form, computed once per seed's minibatch, for models `gi`;
+        None where σ is per model (the median rule), so the estimator computes it."""
+        if kind == "cs_ib" and self.sigma == "median":
+            return None
+        key = (kind, sigma)
+        if key not in self._grams:
+            xs = self._x_seed
+            self._grams[key] = gaussian_gram(xs, xs, sigma) if kind == "cs_ib" else centred_gram(xs, sigma)
+        return self._grams[key][self.seed_index[gi]]
+
+    def _loss(
+        self,
+        kind: str,
+        opts: dict[str, Any],
+        beta: torch.Tensor,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        mean: torch.Tensor,
+        logvar: torch.Tensor | None,
+        eps: torch.Tensor,
+        gi: torch.Tensor,
+    ) -> torch.Tensor:
         if kind == "vib":
             std = torch.exp(0.5 * logvar)
             t = mean + std * eps
@@ -150,10 +227,14 @@ class IBRegressionTask(nn.Module):
             return mse + beta * nib_h(i_xt, opts.get("h", "identity"), opts.get("eta", 1.0))
         if kind == "hsic":
             s = opts.get("sigma", 1.0)
-            return mse + beta * hsic_normalized(x, t, s) - opts.get("lambda_y", 0.0) * hsic_normalized(y, t, s)
+            kx = self._x_gram("hsic", gi, s)
+            return mse + beta * hsic_normalized(x, t, s, ka=kx) - opts.get("lambda_y", 0.0) * hsic_normalized(y, t, s)
         # cs_ib
-        div = cs_divergence(x, y, y_hat, self.sigma, row_weight=self.row_weight, median_scale=self.median_scale)
-        return div + beta * cs_qmi(x, t, self.sigma, normalized=True, median_scale=self.median_scale)
+        kx = self._x_gram("cs_ib", gi, self.sigma)
+        div = cs_divergence(x, y, y_hat, self.sigma, row_weight=self.row_weight, median_scale=self.median_scale, kx=kx)
+        if not bool((beta != 0).any()):  # β = 0 (cs_div): the compression term is not computed
+            return div
+        return div + beta * cs_qmi(x, t, self.sigma, normalized=True, median_scale=self.median_scale, kx=kx)
 
     def _decode_subset(self, t: torch.Tensor, gi: torch.Tensor) -> torch.Tensor:
         """Decode with only the decoder weights of models `gi`."""
@@ -171,9 +252,13 @@ class IBRegressionTask(nn.Module):
         """ŷ (standardised units) of every model on x (N, D): (M, N), deterministic t."""
         outs = []
         for i in range(0, len(x), chunk):
-            xb = x[i:i + chunk].unsqueeze(0).expand(len(self.runs), -1, -1)
+            xb = x[i : i + chunk].unsqueeze(0).expand(len(self.runs), -1, -1)
             outs.append(self.net(xb)[1])
         return torch.cat(outs, dim=1)
+
+    def should_stop(self) -> bool:
+        """Every model has exhausted its patience (asked by `fit` after each step)."""
+        return bool(self.stopped.all())
 
     def errors(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(RMSE, MAE) per model, in target units (standardisation undone)."""
@@ -181,23 +266,50 @@ class IBRegressionTask(nn.Module):
         return diff.pow(2).mean(-1).sqrt(), diff.abs().mean(-1)
 
     @torch.no_grad()
-    def evaluate_epoch(self) -> None:
-        """After an epoch: record val/test RMSE, keep best-validation weights per model."""
-        e = int(self.epochs_evaluated)
-        if e >= self.epochs:
-            return
+    def evaluate(self, step: int) -> None:
+        """At `step` (weights after `step` updates): record val/test RMSE of the models still
+        training, keep their best-validation weights, and stop those whose best is older than both
+        `patience` steps and `patience_fraction` of the steps so far."""
+        e = int(self.n_evaluated)
+        if e >= len(self.eval_steps) or (e and int(self.eval_steps[e - 1]) >= step):
+            return  # already evaluated here (a resumed job, or the last step)
         val, _ = self.errors(self.x_val, self.y_val)
         test, _ = self.errors(self.x_test, self.y_test)
-        self.val_curve[e], self.test_curve[e] = val, test
-        better = val < self.best_val
+        live = ~self.stopped
+        self.eval_steps[e] = step
+        nan = torch.full_like(val, math.nan)
+        self.val_curve[e], self.test_curve[e] = torch.where(live, val, nan), torch.where(live, test, nan)
+        better = live & (val < self.best_val)
         self.best_val.copy_(torch.where(better, val, self.best_val))
-        self.best_epoch.copy_(torch.where(better, torch.full_like(self.best_epoch, e + 1), self.best_epoch))
-        self.best_test_over_epochs.copy_(torch.minimum(self.best_test_over_epochs, test))
+        self.best_step.copy_(torch.where(better, torch.full_like(self.best_step, step), self.best_step))
+        self.best_test_over_evals.copy_(
+            torch.where(live, torch.minimum(self.best_test_over_evals, test), self.best_test_over_evals)
+        )
         for name, p in self.net.named_parameters():
             buf = getattr(self, "best__" + name.replace(".", "__"))
             mask = self._model_mask(better, p)
             buf.copy_(torch.where(mask, p.detach(), buf))
-        self.epochs_evaluated.fill_(e + 1)
+        newly = live & (step - self.best_step >= max(self.patience, self.patience_fraction * step))
+        self.stop_step.copy_(torch.where(newly, torch.full_like(self.stop_step, step), self.stop_step))
+        self.stopped |= newly
+        self.n_evaluated.fill_(e + 1)
+
+    def finish(self) -> None:
+        """After training: evaluate the weights after the last update, then record where models stopped."""
+        last_step = int(self.steps_done)
+        self.evaluate(last_step)
+        self.stop_step.copy_(torch.where(self.stopped, self.stop_step, torch.full_like(self.stop_step, last_step)))
+
+    def curve(self, i: int) -> tuple[list[int], list[float], list[float]]:
+        """Model i's (steps, validation RMSE, test RMSE) up to where it stopped."""
+        n = int(self.n_evaluated)
+        steps = self.eval_steps[:n].tolist()
+        keep = [j for j, s in enumerate(steps) if s <= int(self.stop_step[i]) or int(self.stop_step[i]) < 0]
+        return (
+            [steps[j] for j in keep],
+            [float(self.val_curve[j, i]) for j in keep],
+            [float(self.test_curve[j, i]) for j in keep],
+        )
 
     def _model_mask(self, better: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
         """Broadcast a per-model mask onto a parameter (model axis first, or grouped-conv channels)."""
@@ -235,11 +347,11 @@ class IBRegressionTask(nn.Module):
         """(normalised I_CS(X;T), I(Y;T) = ½ log₂(Var Y / MSE)) per model, averaged over batches of `batch`."""
         ixt, iyt, _n = [], [], 0
         for i in range(0, len(x), self.batch):
-            xb = x[i:i + self.batch].unsqueeze(0).expand(len(self.runs), -1, -1)
+            xb = x[i : i + self.batch].unsqueeze(0).expand(len(self.runs), -1, -1)
             if xb.shape[1] < 2:
                 continue
             t, y_hat = self.net(xb)
             ixt.append(cs_qmi(xb, t, self.sigma, normalized=True, median_scale=self.median_scale))
-            mse = ((y_hat - y[i:i + self.batch]) ** 2).mean(-1)
+            mse = ((y_hat - y[i : i + self.batch]) ** 2).mean(-1)
             iyt.append(0.5 * torch.log2(var_y / mse))
         return torch.stack(ixt).mean(0).cpu().numpy(), torch.stack(iyt).mean(0).cpu().numpy()
