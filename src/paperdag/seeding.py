@@ -1,8 +1,16 @@
-"""One place for seeding and determinism."""
+"""One place for seeding and determinism.
+
+The policy: deterministic algorithms wherever torch has them; where an operation has none (some
+CUDA kernels), torch warns and the run goes on, rather than failing a paper-scale job. Training
+hands Lightning the same policy (`DETERMINISTIC`), so the Trainer does not replace it with the
+strict mode that raises.
+"""
 from __future__ import annotations
 
 import os
 import random
+
+DETERMINISTIC = "warn"  # Lightning's name for use_deterministic_algorithms(True, warn_only=True)
 
 
 def seed_everything(seed: int, threads: int | None = None) -> None:

@@ -16,6 +16,8 @@ from typing import Protocol
 import torch
 from torch import nn
 
+from paperdag.seeding import DETERMINISTIC
+
 log = logging.getLogger(__name__)
 
 
@@ -167,7 +169,7 @@ def _checkpoint_callback(ckpt_path: Path, every: int):
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
             if trainer.global_step % every == 0:
                 tmp = ckpt_path.with_suffix(".tmp")
-                trainer.save_checkpoint(tmp)
+                trainer.save_checkpoint(tmp, weights_only=False)  # optimiser and loop state too, for resuming
                 os.replace(tmp, ckpt_path)
 
     return AtomicLastCheckpoint()
@@ -210,7 +212,7 @@ def fit(
     trainer = L.Trainer(
         max_steps=steps, max_epochs=-1, accelerator=accelerator, devices=1, logger=False,
         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-        num_sanity_val_steps=0, deterministic=True, callbacks=callbacks, plugins=plugins or None,
+        num_sanity_val_steps=0, deterministic=DETERMINISTIC, callbacks=callbacks, plugins=plugins or None,
     )
     loader = torch.utils.data.DataLoader(_StepIndex(steps), batch_size=None, shuffle=False)
     trainer.fit(module, loader, ckpt_path=resume, weights_only=True) if resume else trainer.fit(module, loader)
