@@ -128,7 +128,7 @@ def test_no_config_value_reaches_a_shell_unquoted():
             unquoted += [f"{path.name}: {{{p}}}" for p in re.findall(r"(?<!\{)\{([^{}]+)\}(?!\})", block)
                          if not p.endswith(":q")]
     assert not unquoted, unquoted
-    common = (ROOT / "workflow" / "rules" / "common.smk").read_text()
+    common = (ROOT / "workflow" / "rules" / "paths.smk").read_text()
     for wildcard in ("seed", "method"):
         found = re.search(rf'^\s+{wildcard}=r"([^"]+)"', common, re.M)
         assert found, f"no wildcard constraint for {wildcard}"

@@ -41,7 +41,7 @@ def test_crash_then_resume_reports_the_uninterrupted_history(tmp_path):
     kw = dict(steps=230, label="t", run_labels=["a", "b"], checkpoint_every=20, log_every=100)
     full = Regression()
     full_history = fit(full, **kw)
-    assert [s for s, _ in full_history] == [0, 100, 200]
+    assert [s for s, _ in full_history] == [0, 100, 200, 229]  # every log_every steps and the last
     with pytest.raises(Crash):  # dies between the checkpoint at 120 and the one at 140
         fit(Regression(crash_at=131), checkpoint_dir=tmp_path, **kw)
     resumed = Regression()

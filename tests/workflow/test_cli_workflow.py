@@ -78,7 +78,7 @@ def test_run_reuses_results_and_from_scratch_regenerates(smoke_copy: Path) -> No
 
     plan = paperdag(root, "plan", "--scale", "smoke", "--paper", "it_bounds", "--from-scratch").stdout
     jobs = re.findall(r"^  (it_bounds_\w+).*Forced execution$", plan, re.M)
-    assert sorted(set(jobs)) == ["it_bounds_bounds", "it_bounds_report", "it_bounds_sdpi"], plan
+    assert sorted(set(jobs)) == ["it_bounds_bounds", "it_bounds_gibbs", "it_bounds_report", "it_bounds_sdpi"], plan
     assert "estimate:" in plan and "results/smoke/benchmarks/" in plan  # the smoke run's timings
     assert not re.search(r"^  (?!it_bounds_)", plan, re.M)  # no other paper's job
 
