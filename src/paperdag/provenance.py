@@ -1,6 +1,8 @@
 """What was run, where and how: written as provenance.json beside every run's metrics."""
 from __future__ import annotations
 
+import hashlib
+import os
 import platform
 import resource
 import subprocess
@@ -46,14 +48,34 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     return platform.processor() or platform.machine()
 
 
+def environment_digest() -> str:
+    """sha256 of every installed distribution's name==version, sorted: two runs with the same digest
+    ran on the same set of packages, transitive ones included."""
+    names = sorted(f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions() if d.metadata["Name"])
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+
+def host_description() -> dict[str, Any]:
+    """Where the job ran: the host, and under SLURM its job id and node."""
+    info: dict[str, Any] = {"host": platform.node()}
+    for key, env in (("slurm_job_id", "SLURM_JOB_ID"), ("slurm_node", "SLURMD_NODENAME")):
+        if os.environ.get(env):
+            info[key] = os.environ[env]
+    return info
+
+
 def device_description() -> dict[str, Any]:
     info: dict[str, Any] = {"platform": platform.platform(), "python": sys.version.split()[0], "cpu": cpu_model()}
     torch = sys.modules.get("torch")
     if torch is not None:
+        info["torch"] = torch.__version__  # the build actually imported (e.g. a +cu wheel on a GPU image)
         info["torch_threads"] = torch.get_num_threads()
         info["cpu_capability"] = torch.backends.cpu.get_cpu_capability()  # the kernels' instruction set
         if torch.cuda.is_available():
+            props = torch.cuda.get_device_properties(0)
             info["cuda_device"] = torch.cuda.get_device_name(0)
+            info["cuda_version"] = torch.version.cuda
+            info["gpu_uuid"] = str(getattr(props, "uuid", ""))
     return info
 
 
@@ -69,6 +91,8 @@ def provenance_record(*, config_hash: str, seed: int | None, wall_time_s: float,
         "seed": seed,
         "packages": package_versions(),
         "device": device_description(),
+        "host": host_description(),
+        "environment_digest": environment_digest(),
         "wall_time_s": round(wall_time_s, 3),
         "peak_memory_mb": round(peak_memory_mb(), 1),
     }

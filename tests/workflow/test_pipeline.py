@@ -52,8 +52,9 @@ def test_smoke_run_outputs(smoke_project):
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["method"] == "mlp_mg" and metrics["l2_uvp"] >= 0
     prov = json.loads((run / "provenance.json").read_text())
-    for key in ("git", "config_hash", "seed", "packages", "device", "wall_time_s", "peak_memory_mb"):
-        assert key in prov
+    keys = ("git", "config_hash", "seed", "packages", "device", "host", "environment_digest", "wall_time_s", "peak_memory_mb")
+    assert all(key in prov for key in keys), sorted(prov)
+    assert prov["device"]["torch"] == prov["packages"]["torch"] and len(prov["environment_digest"]) == 64
     for ext in ("csv", "md", "tex"):
         assert (results / "monge_gap" / "tables" / f"l2_uvp.{ext}").stat().st_size > 0
     assert (results / "monge_gap" / "figures" / "maps_2d.png").stat().st_size > 0
