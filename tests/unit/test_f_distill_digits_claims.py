@@ -3,6 +3,7 @@ reverse-KL, fails on its negative control (reverse-KL's own runs, seeds rotated)
 inconclusive on a student still learning or where the real-vs-real floor does not resolve the
 students; KID is unbiased (≈ 0 between two samples of one distribution) and sees a shift; the
 teacher's Heun sampler reproduces a known Gaussian."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,10 +32,31 @@ def digits_runs(fd: dict[str, list[float]], floor_fd: float = 1.0, moving: str =
     rows = []
     for div, values in fd.items():
         for seed, v in enumerate(values):
-            rows.append(dict(task="digits", init="normal", divergence=div, seed=seed, fd_digits=v, fd_digits_tail=v, kid=0.01,
-                             class_tv=0.05, precision=0.8, recall=0.7, n_eval=800, n_kid=32, curve=_curve(v, div == moving),
-                             floor_fd_digits=floor_fd, floor_kid=0.0, floor_kid_sd=0.01, floor_class_tv=0.02,
-                             floor_precision=0.9, floor_recall=0.9, teacher_fd_digits=5.0, teacher_kid=0.005))
+            rows.append(
+                dict(
+                    task="digits",
+                    init="normal",
+                    divergence=div,
+                    seed=seed,
+                    fd_digits=v,
+                    fd_digits_tail=v,
+                    kid=0.01,
+                    class_tv=0.05,
+                    precision=0.8,
+                    recall=0.7,
+                    n_eval=800,
+                    n_kid=32,
+                    curve=_curve(v, div == moving),
+                    floor_fd_digits=floor_fd,
+                    floor_kid=0.0,
+                    floor_kid_sd=0.01,
+                    floor_class_tv=0.02,
+                    floor_precision=0.9,
+                    floor_recall=0.9,
+                    teacher_fd_digits=5.0,
+                    teacher_kid=0.005,
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -83,7 +105,7 @@ def test_heun_sampler_recovers_a_gaussian() -> None:
     s = 0.5
 
     def denoiser(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        return x * s ** 2 / (s ** 2 + sigma.unsqueeze(-1) ** 2)
+        return x * s**2 / (s**2 + sigma.unsqueeze(-1) ** 2)
 
     x = heun_sample(denoiser, 20000, 2, 40, 0.002, 80.0, torch.Generator().manual_seed(0))
     assert x.shape == (20000, 2)

@@ -98,8 +98,11 @@ def digits_beat_rkl(runs: pd.DataFrame) -> Outcome:
         d = p[div] - p["rkl"]
         wins, total = wins + int((d < 0).sum()), total + len(d)
         diffs += d.tolist()
-        parts.append(f"{div.upper()} − RKL per seed: " + ", ".join(f"{v:+.3g}" for v in d)
-                     + f" (means {p[div].mean():.4g} vs {p['rkl'].mean():.4g})")
+        parts.append(
+            f"{div.upper()} − RKL per seed: "
+            + ", ".join(f"{v:+.3g}" for v in d)
+            + f" (means {p[div].mean():.4g} vs {p['rkl'].mean():.4g})"
+        )
     sd = float(pd.Series(diffs).std()) if len(diffs) > 1 else None
     return Outcome(f"{wins}/{total} seed pairs", wins == total, "; ".join(parts), spread=sd)
 
@@ -116,7 +119,7 @@ def rkl_as_challengers(runs: pd.DataFrame) -> pd.DataFrame:
     for shift, div in enumerate(DIGITS_CHALLENGERS, start=1):
         f = rkl.copy()
         f["divergence"] = div
-        f["seed"] = seeds[shift % len(seeds):] + seeds[: shift % len(seeds)]
+        f["seed"] = seeds[shift % len(seeds) :] + seeds[: shift % len(seeds)]
         fakes.append(f)
     return pd.concat([keep, *fakes], ignore_index=True)
 
@@ -134,8 +137,9 @@ def floor_below_students(runs: pd.DataFrame) -> Outcome:
     """FD-digits resolves the students from data: the real-vs-real floor at the same n is below every student's value."""
     rows = _digits_runs(runs)
     fl, lowest = floor(runs, "digits", "fd_digits"), float(rows["fd_digits_tail"].min())
-    return Outcome(fl, fl < lowest, f"real-vs-real FD-digits {fl:.4g} at n = {int(rows['n_eval'].iloc[0])}; "
-                   f"lowest student {lowest:.4g}")
+    return Outcome(
+        fl, fl < lowest, f"real-vs-real FD-digits {fl:.4g} at n = {int(rows['n_eval'].iloc[0])}; lowest student {lowest:.4g}"
+    )
 
 
 def reported_table(task: str, init: str, metrics: tuple[str, ...]):
@@ -192,8 +196,7 @@ def claims(cfg: dict[str, Any]) -> list[Claim]:
     """The claims of the report job's settings (paper-scale expected values from config)."""
     factor = cfg["claims"]["factor"]
     digits_gates = (
-        convergence_gate(_digits_runs, cfg["claims"]["digits_converged_rel"], cfg["claims"]["digits_converged_abs"],
-                         "FD-digits"),
+        convergence_gate(_digits_runs, cfg["claims"]["digits_converged_rel"], cfg["claims"]["digits_converged_abs"], "FD-digits"),
         Gate("resolves", "real-vs-real FD-digits floor (same n) below every compared student's", floor_below_students),
     )
     out = [
