@@ -144,5 +144,5 @@ def test_claims_pass_and_fail_on_synthetic_runs() -> None:
     assert not_worse_than_rkl("js", 1.1)(_runs([0.30, 0.3, 0.3], [0.1, 0.1, 0.1])).passed is True
     with pytest.raises(MissingRuns):
         kl_beats_rkl_tv_every_seed(_runs([], []))
-    ids = [c.id for c in claims({"claims": {"factor": 1.1}})]
+    ids = [c.id for c in claims({"claims": {"factor": 1.1, "digits_converged_rel": 0.05, "digits_converged_abs": 0.5}})]
     assert len(ids) == len(set(ids))

@@ -3,7 +3,8 @@
 Light on purpose (no torch): the Snakefile imports it to build the DAG.
 - `toy`: one job per student start (`init`), every divergence × seed batched in one model;
 - `digits_prep`: the digits teacher, the digits classifier (for FD-digits) and the real data's
-  feature statistics (Inception and classifier), computed once;
+  feature statistics (Inception and classifier), the
+  real-vs-real floors and the teacher's multi-step reference metrics, computed once;
 - `digits`: one job, every divergence × seed batched;
 - `download` (paper scale only): one checked download per configured file;
 - `report`: tables, figures, claims.json.
@@ -86,7 +87,9 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
         return {"seeds": cfg["seeds"], "distill": cfg["distill"], "toy": cfg["toy"], "init": wildcards["init"]}
     if stage == "digits_prep":
         d = cfg["digits"]
-        return {"digits": {k: d[k] for k in ("sigma_data", "teacher", "classifier", "n_eval", "n_fid", "inception_weights")}}
+        keys = ("sigma_data", "sigma_min", "sigma_max", "teacher", "teacher_sampler_steps", "classifier", "n_eval",
+                "n_kid", "kid_floor_pairs", "knn_k", "inception_weights")
+        return {"digits": {k: d[k] for k in keys}}
     if stage == "digits":
         return {"seeds": cfg["seeds"], "distill": cfg["distill"], "digits": cfg["digits"]}
     if stage == "download":

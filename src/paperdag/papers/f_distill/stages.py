@@ -61,7 +61,8 @@ def toy(job: Job) -> None:
     seed_everything(seeds[0], threads=job.threads)
     names, slot_seeds = slots(tc["divergences"], seeds)
     means, weights = mixture(tc["n_modes"], tc["radius"])
-    dc = distill_config(cfg["distill"], tc, data_dim=2)
+    steps = {"student_steps": tc["skewed_student_steps"]} if init == "skewed" and tc.get("skewed_student_steps") else {}
+    dc = distill_config(cfg["distill"], tc, data_dim=2, **steps)
 
     teacher: torch.nn.Module = MixtureTeacher(means, weights, tc["std"])
     if tc["teacher"] == "mlp":  # the protocol's variant: an MLP denoiser trained on the data

@@ -11,7 +11,7 @@ from paperdag.papers.f_distill.divergences import NAMES
 from paperdag.stage import Job
 from paperdag.tables import write_table
 
-METRICS = ["fd", "tv", "coverage", "precision", "recall", "sinkhorn", "auc_tv", "fd_digits", "fid", "class_tv"]
+METRICS = ["fd", "tv", "coverage", "precision", "recall", "sinkhorn", "auc_tv", "fd_digits", "fd_digits_tail", "kid", "class_tv"]
 
 
 def _present(runs: pd.DataFrame) -> list[str]:
@@ -52,8 +52,8 @@ def trajectory_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def floor_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """The data-vs-data noise floors of the tasks that measure them (the toy)."""
-    cols = [c for c in runs if c.startswith("floor_")]
+    """The data-vs-data floors (every task) and the digits teacher's multi-step reference, per task and seed."""
+    cols = [c for c in runs if c.startswith(("floor_", "teacher_"))]
     return runs.groupby(["task", "seed"])[cols].first().dropna(how="all").reset_index()
 
 
@@ -106,8 +106,9 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
         data = np.load(dig[0])
         names, seeds = list(data["names"]), list(data["seeds"])
         dorder = [d for d in NAMES if d in names]
-        fig, axes = plt.subplots(1, len(dorder) + 1, figsize=(2.4 * (len(dorder) + 1), 2.6), squeeze=False)
-        panels = [("data", data["real"][:64])] + [
+        fig, axes = plt.subplots(1, len(dorder) + 2, figsize=(2.4 * (len(dorder) + 2), 2.6), squeeze=False)
+        teacher = [("teacher (Heun)", data["teacher"][:64])] if "teacher" in data else []
+        panels = [("data", data["real"][:64]), *teacher] + [
             (NAMES[d], data["samples"][[k for k, (n, s) in enumerate(zip(names, seeds)) if n == d and s == min(seeds)][0]][:64])
             for d in dorder]
         for ax, (title, imgs) in zip(axes[0], panels):

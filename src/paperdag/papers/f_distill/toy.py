@@ -124,11 +124,13 @@ def floor_metrics(means: torch.Tensor, weights: torch.Tensor, std: float, n: int
     a = sample_mixture(means, weights, std, n, step_generator(seed, 0, 21))
     b = sample_mixture(means, weights, std, n, step_generator(seed, 0, 22))
     hist = mode_histogram(b[None], means)[0]
-    _, recall = knn_precision_recall(a[None], b[None], k)
+    precision, recall = knn_precision_recall(a[None], b[None], k)
     return {
         "floor_fd": frechet_distance(a.double().numpy(), b.double().numpy()),
         "floor_tv": float(0.5 * (hist - weights).abs().sum()),
         "floor_recall_gap": float(1.0 - recall[0]),
+        "floor_precision": float(precision[0]),
+        "floor_recall": float(recall[0]),
     }
 
 
