@@ -185,20 +185,23 @@ def test_only_paper_scale_jobs_read_c4_tokens() -> None:
 def _runs(source: str, h1: float) -> pd.DataFrame:
     rows = []
     for b, loss in ((4, 3.2), (8, 3.1), (16, 3.15)):
-        for seed in (0, 1):
-            rows.append(
-                {
-                    "experiment": "batch",
-                    "source": source,
-                    "batch": b,
-                    "seed": seed,
-                    "test_loss": loss + 0.01 * seed,
-                    "val_loss": loss,
-                    "diverged": False,
-                    "order1_entropy": h1,
-                    "entropy_rate": float("nan"),
-                }
-            )
+        for mult, worse in ((0.5, 0.05), (1.0, 0.0), (2.0, 0.05)):  # a small per-batch LR grid, best in the middle
+            for seed in (0, 1):
+                rows.append(
+                    {
+                        "experiment": "batch",
+                        "source": source,
+                        "batch": b,
+                        "lr_mult": mult,
+                        "lr": 1e-3 * mult,
+                        "seed": seed,
+                        "test_loss": loss + worse + 0.01 * seed,
+                        "val_loss": loss + worse,
+                        "diverged": False,
+                        "order1_entropy": h1,
+                        "entropy_rate": float("nan"),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -206,12 +209,14 @@ def test_gate_is_not_evaluated_on_real_text_and_claims_still_are() -> None:
     from paperdag.claims import evaluate_claims
     from paperdag.papers.scaling_wisdom.claims import claims
 
-    cfg = {"claims_source": "c4", "sources": ["c4"], "claims": _paper_cfg()["claims"]}
+    pc = _paper_cfg()
+    shared = {k: pc[k] for k in ("claims", "lr_extend", "crossover")} | {"batch": {**pc["batch"], "min_range": 4}}
+    cfg = {"claims_source": "c4", "sources": ["c4"], **shared}
     res = {r.id: r for r in evaluate_claims(claims(cfg), _runs("c4", float("nan")), "paper")}
     assert res["gate_c4"].status == "not evaluated"
     assert res["batch_not_smallest"].status == "pass" and "gate not applicable" in res["batch_not_smallest"].detail
     # a synthetic source keeps its gate: here nothing beats an order-1 entropy of 3.0, so not evaluated
-    cfg = {"claims_source": "hier", "sources": ["hier"], "claims": _paper_cfg()["claims"]}
+    cfg = {"claims_source": "hier", "sources": ["hier"], **shared}
     res = {r.id: r for r in evaluate_claims(claims(cfg), _runs("hier", 3.0), "paper")}
     assert res["batch_not_smallest"].status == "not evaluated"
 

@@ -32,7 +32,10 @@ def test_scaling_wisdom_smoke_through_snakemake(smoke_project: Path) -> None:
     runs = [json.loads(p.read_text()) for p in out.glob("runs/**/metrics.json")]
     from paperdag.papers.scaling_wisdom import spec
 
-    assert len(runs) == len(spec.inputs(cfg, "report", {})) > 0
+    inputs = spec.inputs(cfg, "report", {})
+    assert len(runs) == sum(p.endswith("metrics.json") for p in inputs) > 0
+    for ext in (p for p in inputs if p.endswith("extension.json")):  # a self-extending sweep's added runs
+        assert "runs" in json.loads((out / ext).read_text())
     for r in runs:
         assert not r["diverged"], r
         assert r["test_loss"] < 1.1 * math.log(cfg["vocab"]), r

@@ -33,36 +33,104 @@ def paired_diff(a: pd.DataFrame, b: pd.DataFrame, column: str) -> tuple[float, f
 @dataclass(frozen=True)
 class Optimum:
     lr: float  # interpolated optimum (the grid argmin when it sits on an edge)
-    inside: bool  # the argmin is an interior grid point
+    inside: bool  # the argmin is an interior grid point with finite (stable) neighbours
     grid_argmin: float
-    largest_stable: float  # the largest grid LR with no diverged seed
+    largest_stable: float  # the largest LR above the argmin before the first unstable one
+    limit_found: bool = False  # some LR above the argmin was unstable (else largest_stable is a lower bound)
+    at_top: bool = False  # the argmin is the largest stable LR swept (the grid should grow upward)
+    at_bottom: bool = False  # the argmin is the smallest LR swept
+
+    @property
+    def stability_ratio(self) -> float:
+        """Largest stable LR over the optimum: how far the optimum sits below the stability limit."""
+        return self.largest_stable / self.lr
 
 
-def interpolated_optimum(lrs: Sequence[float], losses: Sequence[float], diverged: Sequence[bool] | None = None) -> Optimum:
+def interpolated_optimum(lrs: Sequence[float], losses: Sequence[float], diverged: Sequence[bool] | None = None,
+                        unstable: Sequence[bool] | None = None) -> Optimum:
     """Optimum of a loss-vs-LR curve on a log grid: vertex of the parabola through the argmin and its neighbours.
 
-    `losses` are seed means; a diverged grid point counts as +inf. The vertex is clamped to
-    the neighbours' interval. At an edge argmin the optimum is that edge and `inside` is False.
+    `losses` are seed means; a diverged (non-finite) grid point counts as +inf. The vertex is
+    clamped to the neighbours' interval. At an edge argmin the optimum is that edge and
+    `inside` is False. The stability limit is read upward from the argmin: the last LR before
+    the first diverged or `unstable` one (unstable flags do not move the optimum).
     """
     order = np.argsort(lrs)
     x = np.log(np.asarray(lrs, dtype=float)[order])
     y = np.asarray(losses, dtype=float)[order]
     div = np.zeros(len(x), bool) if diverged is None else np.asarray(diverged, bool)[order]
+    bad = div | (np.zeros(len(x), bool) if unstable is None else np.asarray(unstable, bool)[order])
     y = np.where(div | ~np.isfinite(y), np.inf, y)
-    stable = np.exp(x[~div]).max() if (~div).any() else float("nan")
     i = int(np.argmin(y))
-    if i == 0 or i == len(x) - 1 or not np.isfinite(y[[i - 1, i + 1]]).all():
-        return Optimum(float(np.exp(x[i])), False, float(np.exp(x[i])), float(stable))
+    above = np.flatnonzero(bad[i + 1:] | ~np.isfinite(y[i + 1:]))
+    limit_found = bool(len(above)) and bool(np.isfinite(y[i]))
+    j = i + int(above[0]) if limit_found else len(x) - 1
+    stable = float(np.exp(x[j])) if np.isfinite(y[i]) else float("nan")
+    flags = dict(limit_found=limit_found, at_top=bool(i == j), at_bottom=i == 0)
+    if i == 0 or i == len(x) - 1 or not np.isfinite(y[[i - 1, i, i + 1]]).all():
+        return Optimum(float(np.exp(x[i])), False, float(np.exp(x[i])), stable, **flags)
     a, b, _ = np.polyfit(x[i - 1:i + 2], y[i - 1:i + 2], 2)
     vertex = -b / (2 * a) if a > 0 else x[i]
     vertex = float(np.clip(vertex, x[i - 1], x[i + 1]))
-    return Optimum(float(np.exp(vertex)), True, float(np.exp(x[i])), float(stable))
+    return Optimum(float(np.exp(vertex)), True, float(np.exp(x[i])), stable, **flags)
+
+
+def lr_curve(runs: pd.DataFrame, column: str = "val_loss") -> pd.DataFrame:
+    """Per LR of one sweep: seed-mean loss, any seed diverged, any seed unstable.
+
+    A run is unstable when it ends nearer the uniform predictor's loss ln V than the sweep's
+    best seed-mean loss (`instability_threshold`): training broke rather than fell short. Runs
+    without a `vocab` column fall back to a stored `unstable` flag, else divergence only.
+    """
+    div = runs["diverged"].astype(bool) | ~np.isfinite(runs[column].astype(float))
+    g = runs.assign(_div=div).groupby("lr").agg(loss=(column, "mean"), diverged=("_div", "any")).reset_index()
+    if "vocab" in runs and runs["vocab"].notna().any():
+        finite = g.loc[~g["diverged"], "loss"]
+        thr = instability_threshold(float(finite.min()) if len(finite) else float("nan"), int(runs["vocab"].max()))
+        bad = div | (runs[column].astype(float) >= thr)
+    elif "unstable" in runs:
+        bad = div | runs["unstable"].fillna(False).astype(bool)
+    else:
+        bad = div
+    g["unstable"] = runs.assign(_bad=bad).groupby("lr")["_bad"].any().to_numpy()
+    return g
 
 
 def optimum_from_runs(runs: pd.DataFrame, column: str = "val_loss") -> Optimum:
-    """The optimum LR of one (source, width) sweep from its runs (mean over seeds per LR)."""
-    g = runs.groupby("lr").agg(loss=(column, "mean"), diverged=("diverged", "any")).reset_index()
-    return interpolated_optimum(g["lr"].to_numpy(), g["loss"].to_numpy(), g["diverged"].to_numpy())
+    """The optimum LR of one (source, width) sweep from its runs (mean over seeds per LR; an LR
+    with any diverged seed counts as diverged, with any unstable seed as unstable)."""
+    g = lr_curve(runs, column)
+    return interpolated_optimum(g["lr"].to_numpy(), g["loss"].to_numpy(), g["diverged"].to_numpy(), g["unstable"].to_numpy())
+
+
+def instability_threshold(best_loss: float, vocab: int) -> float:
+    """Halfway between the sweep's best loss and the uniform predictor's ln V: a run that ends
+    above it has lost most of what the best run learned (the bigram entropy is no yardstick here:
+    the smallest models do not beat it)."""
+    return 0.5 * (best_loss + math.log(vocab)) if math.isfinite(best_loss) else -math.inf
+
+
+def is_unstable(val_loss: float, diverged: bool, threshold: float) -> bool:
+    return bool(diverged) or not math.isfinite(val_loss) or val_loss >= threshold
+
+
+def next_lrs(lrs: Sequence[float], losses: Sequence[float], unstable: Sequence[bool], *, step: float, cap: float,
+             floor: float) -> list[float]:
+    """The LRs a self-extending sweep adds next (empty: it is done).
+
+    One geometric step up while no LR above the optimum has been unstable yet (the stability
+    limit is not found; this covers an optimum on the top edge), as long as it stays ≤ `cap`; one step down
+    while the optimum is the smallest LR swept, as long as it stays ≥ `floor`.
+    """
+    opt = interpolated_optimum(lrs, losses, unstable=unstable)
+    top, bottom = max(lrs), min(lrs)
+    top_unstable = bool(np.asarray(unstable, bool)[int(np.argmax(lrs))])
+    out = []
+    if opt.at_bottom and bottom / step >= floor * (1 - 1e-9):
+        out.append(bottom / step)
+    if not opt.limit_found and not top_unstable and top * step <= cap * (1 + 1e-9):
+        out.append(top * step)
+    return out
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,20 @@ the source's order-1 (bigram) entropy by `gate_margin` nats, the claim is not ev
 Real text at paper scale (C4) has no known order-1 entropy (NaN in the runs): the gate is a
 guard against unlearnable toy sources, so it does not apply there; the claims are evaluated
 without it and the gate itself is reported as not evaluated.
-Selections (best λ, LR optimum) use validation loss; the numbers judged use test loss,
-except the one-pass gap, which compares validation with the train loss by definition.
+Selections (best λ, LR optimum, the LR per batch size) use validation loss; the numbers judged
+use test loss, except the one-pass gap, which compares validation with the train loss by definition.
+
+Asserted claims carry adequacy gates and a negative control (`paperdag.claims`):
+* `lr_optimum_inside` is decided on the self-extending sweeps; gate `grid_room`: an optimum on
+  an edge the sweep could still have grown past (extension rounds ran out) is inconclusive, one
+  at the declared cap/floor a finding; control: each sweep truncated at its argmin.
+* `lr_optimum_slope`: gate: every optimum interior; control: every width given the smallest
+  width's sweep (an optimum that does not move).
+* `lr_stability_ratio` (report): largest stable LR / optimum per width.
+* `batch_not_smallest` on the per-batch-tuned curve; gates: batch range ≥ `batch.min_range`
+  and each batch's chosen LR interior to its grid; control: batches below the minimum removed.
+* `crossover_sign_change` with η* tuned at D_ref in the middle of the widths; gate: widths on
+  both sides of D_ref and η*(D_ref) interior; control: the two rules exchanged above D_ref.
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from paperdag.claims import Claim, MissingRuns, NotEvaluated, Outcome
+from paperdag.claims import REPORT, Claim, Control, Gate, MissingRuns, NotEvaluated, Outcome
 from paperdag.papers.scaling_wisdom.analysis import (
     crossover_curve,
     learnability_gate,
@@ -27,6 +39,7 @@ from paperdag.papers.scaling_wisdom.analysis import (
     optimum_from_runs,
     paired_diff,
     relative_gap,
+    seed_mean_se,
 )
 
 
@@ -144,6 +157,8 @@ def _l2_multi_epoch(source: str, c: dict[str, Any], judged: bool = True) -> Call
 
 
 def _sweep_optima(runs: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Per swept width: the interpolated validation optimum (over the extended grid), its
+    interior flag, the largest stable LR above it and the grid's ends."""
     rows = _select(runs, experiment="sweep", source=source)
     out = []
     for width, g in rows.groupby("width"):
@@ -155,6 +170,12 @@ def _sweep_optima(runs: pd.DataFrame, source: str) -> pd.DataFrame:
                 "inside": opt.inside,
                 "grid_argmin": opt.grid_argmin,
                 "largest_stable": opt.largest_stable,
+                "limit_found": opt.limit_found,
+                "stability_ratio": opt.stability_ratio,
+                "at_top": opt.at_top,
+                "at_bottom": opt.at_bottom,
+                "lr_min": float(g["lr"].min()),
+                "lr_max": float(g["lr"].max()),
             }
         )
     return pd.DataFrame(out).sort_values("width")
@@ -163,8 +184,70 @@ def _sweep_optima(runs: pd.DataFrame, source: str) -> pd.DataFrame:
 def _lr_inside(source: str) -> Callable[[pd.DataFrame], Outcome]:
     def fn(runs: pd.DataFrame) -> Outcome:
         t = _sweep_optima(runs, source)
-        txt = ", ".join(f"d{w}: {lr:.3g}{'' if ins else ' (edge)'}" for w, lr, ins in zip(t["width"], t["lr_opt"], t["inside"]))
+        txt = ", ".join(
+            f"d{w}: {lr:.3g}{'' if ins else ' (edge)'} on [{lo:.3g}, {hi:.3g}]"
+            for w, lr, ins, lo, hi in zip(t["width"], t["lr_opt"], t["inside"], t["lr_min"], t["lr_max"])
+        )
         return Outcome(int(t["inside"].sum()), bool(t["inside"].all()), f"{int(t['inside'].sum())}/{len(t)} widths inside; {txt}")
+
+    return fn
+
+
+def _grid_room(source: str, ext: dict[str, Any]) -> Callable[[pd.DataFrame], Outcome]:
+    """Gate: no width's optimum sits on an edge its sweep could still have grown past (below
+    `cap` / above `floor`): an edge there means the extension ran out of rounds, not a finding."""
+
+    def fn(runs: pd.DataFrame) -> Outcome:
+        t = _sweep_optima(runs, source)
+        room_up = (t["grid_argmin"] == t["lr_max"]) & (t["lr_max"] * ext["step"] <= ext["cap"] * (1 + 1e-9))
+        room_down = t["at_bottom"] & (t["lr_min"] / ext["step"] >= ext["floor"] * (1 - 1e-9))
+        short = t[~t["inside"] & (room_up | room_down)]
+        return Outcome(
+            len(short),
+            bool(short.empty),
+            "every edge optimum is at the declared cap/floor"
+            if short.empty
+            else "grid could still grow at d" + ", d".join(str(w) for w in short["width"]),
+        )
+
+    return fn
+
+
+def _interior(source: str) -> Callable[[pd.DataFrame], Outcome]:
+    """Gate: every width's optimum is interior (a slope through edge optima measures the grid)."""
+
+    def fn(runs: pd.DataFrame) -> Outcome:
+        t = _sweep_optima(runs, source)
+        return Outcome(int((~t["inside"]).sum()), bool(t["inside"].all()), f"{int(t['inside'].sum())}/{len(t)} interior")
+
+    return fn
+
+
+def truncate_at_optimum(source: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Control: each width's sweep without the LRs above its grid argmin (the optimum on an edge)."""
+
+    def fn(runs: pd.DataFrame) -> pd.DataFrame:
+        keep = np.ones(len(runs), bool)
+        sweep = (runs["experiment"] == "sweep") & (runs["source"] == source)
+        for width, g in runs[sweep].groupby("width"):
+            cut = optimum_from_runs(g, "val_loss").grid_argmin
+            keep &= ~(sweep & (runs["width"] == width) & (runs["lr"] > cut * (1 + 1e-9))).to_numpy()
+        return runs[keep]
+
+    return fn
+
+
+def smallest_width_everywhere(source: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Control: every width's sweep replaced by the smallest width's (an optimum that does not move)."""
+
+    def fn(runs: pd.DataFrame) -> pd.DataFrame:
+        sweep = (runs["experiment"] == "sweep") & (runs["source"] == source)
+        rows = runs[sweep]
+        if rows.empty:
+            return runs
+        small = rows[rows["width"] == rows["width"].min()]
+        copies = [small.assign(width=w) for w in sorted(rows["width"].unique())]
+        return pd.concat([runs[~sweep], *copies], ignore_index=True)
 
     return fn
 
@@ -184,16 +267,98 @@ def _lr_slope(source: str, c: dict[str, Any]) -> Callable[[pd.DataFrame], Outcom
     return fn
 
 
+def _stability(source: str) -> Callable[[pd.DataFrame], Outcome]:
+    def fn(runs: pd.DataFrame) -> Outcome:
+        t = _sweep_optima(runs, source)
+        txt = ", ".join(
+            f"d{w}: {r:.1f}× ({'limit' if f else 'no unstable LR up to'} {s:.3g})"
+            for w, r, s, f in zip(t["width"], t["stability_ratio"], t["largest_stable"], t["limit_found"])
+        )
+        return Outcome(float(t["stability_ratio"].min()), None, f"largest stable LR / optimum: {txt}")
+
+    return fn
+
+
+def batch_curves(runs: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Per batch size: the fixed-LR point (η*) and the per-batch-tuned point (the LR multiple with
+    the best mean validation loss), each with its mean test loss and SE over seeds."""
+    rows = _ok(_select(runs, experiment="batch", source=source))
+    out = []
+    for b, g in rows.groupby("batch"):
+        by = g.groupby("lr_mult")
+        val = by["val_loss"].mean()
+        best = float(val.idxmin())
+        mults = sorted(by.groups)
+        fixed = g[g["lr_mult"] == 1.0]["test_loss"]
+        tuned = g[g["lr_mult"] == best]["test_loss"]
+        out.append(
+            {
+                "batch": int(b),
+                "fixed_test": float(fixed.mean()) if len(fixed) else float("nan"),
+                "fixed_se": seed_mean_se(fixed)[1] if len(fixed) else float("nan"),
+                "tuned_mult": best,
+                "tuned_lr": float(g[g["lr_mult"] == best]["lr"].iloc[0]),
+                "tuned_test": float(tuned.mean()),
+                "tuned_se": seed_mean_se(tuned)[1],
+                "tuned_inside": bool(len(mults) >= 3 and mults[0] < best < mults[-1]),
+            }
+        )
+    if not out:
+        raise MissingRuns("no batch runs")
+    return pd.DataFrame(out).sort_values("batch")
+
+
 def _batch(source: str) -> Callable[[pd.DataFrame], Outcome]:
     def fn(runs: pd.DataFrame) -> Outcome:
-        rows = _ok(_select(runs, experiment="batch", source=source))
-        curve = rows.groupby("batch")["test_loss"].mean().sort_index()
-        best = int(curve.idxmin())
+        t = batch_curves(runs, source)
+        best = int(t.loc[t["tuned_test"].idxmin(), "batch"])
         return Outcome(
             best,
-            bool(best != int(curve.index.min())),
-            "mean test loss by batch: " + ", ".join(f"{b}: {v:.4f}" for b, v in curve.items()),
+            bool(best != int(t["batch"].min())),
+            "mean test loss by batch, LR tuned per batch on validation: "
+            + ", ".join(
+                f"{b}: {v:.4f}±{s:.4f} (×{m:.3g})"
+                for b, v, s, m in zip(t["batch"], t["tuned_test"], t["tuned_se"], t["tuned_mult"])
+            )
+            + "; at the fixed LR η*: "
+            + ", ".join(f"{b}: {v:.4f}" for b, v in zip(t["batch"], t["fixed_test"])),
         )
+
+    return fn
+
+
+def _batch_range(source: str, min_range: float) -> Callable[[pd.DataFrame], Outcome]:
+    def fn(runs: pd.DataFrame) -> Outcome:
+        t = batch_curves(runs, source)
+        r = float(t["batch"].max() / t["batch"].min())
+        return Outcome(r, bool(r >= min_range), f"batches {int(t['batch'].min())}…{int(t['batch'].max())}")
+
+    return fn
+
+
+def _batch_lr_inside(source: str) -> Callable[[pd.DataFrame], Outcome]:
+    def fn(runs: pd.DataFrame) -> Outcome:
+        t = batch_curves(runs, source)
+        edge = t[~t["tuned_inside"]]
+        return Outcome(
+            len(edge),
+            bool(edge.empty),
+            "per-batch LR optimum on its grid's edge at b=" + ", ".join(map(str, edge["batch"]))
+            if len(edge)
+            else "every per-batch LR choice is interior to its grid",
+        )
+
+    return fn
+
+
+def truncate_batches_at_minimum(source: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Control: the batch sizes below the tuned curve's minimum dropped (the smallest batch is then the best)."""
+
+    def fn(runs: pd.DataFrame) -> pd.DataFrame:
+        t = batch_curves(runs, source)
+        best = int(t.loc[t["tuned_test"].idxmin(), "batch"])
+        drop = (runs["experiment"] == "batch") & (runs["source"] == source) & (runs["batch"] < best)
+        return runs[~drop.to_numpy()]
 
     return fn
 
@@ -203,22 +368,53 @@ def _cross(runs: pd.DataFrame, source: str):
     return crossover_curve(rows, "test_loss")
 
 
-def _cross_trend(source: str, c: dict[str, Any]) -> Callable[[pd.DataFrame], Outcome]:
+def _cross_sign(source: str, d_ref: int, c: dict[str, Any]) -> Callable[[pd.DataFrame], Outcome]:
+    """Below D_ref the constant η*(D_ref) is not worse (Δ ≤ below_se·SE); at the largest width
+    LR ∝ 1/D is better by more than delta_min nats and delta_se SE (Δ = L_const − L_scaled)."""
+
     def fn(runs: pd.DataFrame) -> Outcome:
         cv = _cross(runs, source)
-        if len(cv.widths) < 3:
-            raise MissingRuns("fewer than 3 crossover widths")
-        txt = ", ".join(f"d{w}: {d:+.4f}±{s:.4f}" for w, d, s in zip(cv.widths, cv.delta, cv.se))
-        return Outcome(cv.spearman, bool(cv.spearman >= c["spearman_min"]), f"Δ(D) = L_const − L_scaled: {txt}")
+        below = [(w, d, s) for w, d, s in zip(cv.widths, cv.delta, cv.se) if w < d_ref]
+        above = [(w, d, s) for w, d, s in zip(cv.widths, cv.delta, cv.se) if w > d_ref]
+        if not below or not above:
+            raise MissingRuns(f"crossover widths on both sides of D_ref={d_ref} needed")
+        w, d, se = above[-1]
+        ok_below = all(db <= c["below_se"] * sb for _, db, sb in below)
+        ok_above = d > c["delta_min"] and d > c["delta_se"] * se
+        txt = ", ".join(f"d{wi}: {di:+.4f}±{si:.4f}" for wi, di, si in zip(cv.widths, cv.delta, cv.se))
+        return Outcome(
+            d,
+            bool(ok_below and ok_above),
+            f"Δ(D) = L_const − L_scaled (test), D_ref={d_ref}: {txt}",
+            margin_se=d / se if se > 0 else None,
+        )
 
     return fn
 
 
-def _cross_largest(source: str, c: dict[str, Any]) -> Callable[[pd.DataFrame], Outcome]:
+def _cross_sides(source: str, d_ref: int) -> Callable[[pd.DataFrame], Outcome]:
     def fn(runs: pd.DataFrame) -> Outcome:
-        cv = _cross(runs, source)
-        d, se, w = cv.delta[-1], cv.se[-1], cv.widths[-1]
-        return Outcome(d, bool(d > c["delta_min"] and d > c["delta_se"] * se), f"Δ({w}) = {d:+.4f} ± {se:.4f} nats (test)")
+        rows = _select(runs, experiment="crossover", source=source)
+        widths = sorted(int(w) for w in rows["width"].unique())
+        inside = bool(rows["tuned_lr_inside_grid"].astype(bool).all())
+        n_lo, n_hi = sum(w < d_ref for w in widths), sum(w > d_ref for w in widths)
+        return Outcome(
+            min(n_lo, n_hi),
+            bool(n_lo and n_hi and inside),
+            f"{n_lo} width(s) below and {n_hi} above D_ref={d_ref}; η*(D_ref) interior on its sweep: {inside}",
+        )
+
+    return fn
+
+
+def swap_rules_above(d_ref: int) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Control: the rules' runs exchanged at widths above D_ref (the constant LR keeps winning: no sign change)."""
+
+    def fn(runs: pd.DataFrame) -> pd.DataFrame:
+        out = runs.copy()
+        m = (out["experiment"] == "crossover") & (out["width"] > d_ref)
+        out.loc[m, "rule"] = out.loc[m, "rule"].map({"const": "scaled", "scaled": "const"})
+        return out
 
     return fn
 
@@ -250,6 +446,7 @@ def claims(cfg: dict[str, Any]) -> list[Claim]:
     """The claims of the report job's settings, thresholds from its `claims` block."""
     c = cfg["claims"]
     src = cfg["claims_source"]
+    ext, bc, d_ref = cfg["lr_extend"], cfg["batch"], int(cfg["crossover"]["ref"])
     m = c["gate_margin"]
     out = [
         Claim(
@@ -273,34 +470,60 @@ def claims(cfg: dict[str, Any]) -> list[Claim]:
         ),
         Claim(
             "lr_optimum_inside",
-            "The optimal LR is an interior point of the grid at every width",
-            "interpolated optimum strictly inside the 6-point grid at every swept width",
+            "The optimal LR is an interior point of the (self-extending) grid at every width",
+            "interpolated validation optimum strictly inside the extended grid at every swept width",
             _gated(src, m, _lr_inside(src)),
+            gates=[
+                Gate(
+                    "grid_room",
+                    f"no edge optimum below the cap {ext['cap']:g} / above the floor {ext['floor']:g}",
+                    _grid_room(src, ext),
+                )
+            ],
+            control=Control(
+                "each width's sweep truncated at its grid argmin (optimum on the top edge)", truncate_at_optimum(src)
+            ),
         ),
         Claim(
             "lr_optimum_slope",
             "The optimal LR shrinks with model width",
             f"slope of log η_opt vs log D < {c['slope_max']:g}, 95% interval excludes 0",
             _gated(src, m, _lr_slope(src, c)),
+            gates=[Gate("optima_interior", "every width's optimum interior", _interior(src))],
+            control=Control(
+                "every width given the smallest width's sweep (an optimum that does not move)", smallest_width_everywhere(src)
+            ),
+        ),
+        Claim(
+            "lr_stability_ratio",
+            "The optimal LR can be far from the stability limit",
+            "reported: largest stable LR / optimum per width (stable: validation loss below the bigram entropy)",
+            _gated(src, m, _stability(src)),
+            kind=REPORT,
         ),
         Claim(
             "batch_not_smallest",
             "Small batches are not better (U-shaped loss vs batch size)",
-            "at fixed tokens and LR, the lowest loss is not at the smallest batch",
+            "at fixed tokens, with the LR tuned per batch size on validation, the lowest test loss is not at the smallest batch",
             _gated(src, m, _batch(src)),
+            gates=[
+                Gate("batch_range", f"largest / smallest batch ≥ {bc['min_range']:g}", _batch_range(src, bc["min_range"])),
+                Gate("batch_lr_interior", "each batch size's chosen LR interior to its grid", _batch_lr_inside(src)),
+            ],
+            control=Control("the batch sizes below the tuned curve's minimum removed", truncate_batches_at_minimum(src)),
         ),
         Claim(
-            "crossover_trend",
-            "Scaling-law crossover: constant LR loses ground to LR ∝ 1/D as D grows",
-            f"Spearman(Δ(D), log D) ≥ {c['spearman_min']:g}",
-            _gated(src, m, _cross_trend(src, c)),
-            paper_value="red (2/D) beats blue (2/1024) for D ≥ 1024, gap widening",
-        ),
-        Claim(
-            "crossover_largest",
-            "At the largest width, LR ∝ 1/D beats the constant LR tuned small",
-            f"Δ(D_max) > {c['delta_min']:g} nats and > {c['delta_se']:g} SE",
-            _gated(src, m, _cross_largest(src, c)),
+            "crossover_sign_change",
+            "Scaling-law crossover: a constant LR tuned at D_ref is as good below D_ref, LR ∝ 1/D better above it",
+            f"Δ(D) ≤ {c['below_se']:g} SE at every D < D_ref, and Δ(D_max) > {c['delta_min']:g} nats and > {c['delta_se']:g} SE",
+            _gated(src, m, _cross_sign(src, d_ref, c)),
+            gates=[
+                Gate(
+                    "crossover_sides", "widths on both sides of D_ref; η*(D_ref) interior on its sweep", _cross_sides(src, d_ref)
+                )
+            ],
+            control=Control("the two rules' runs exchanged above D_ref (the constant LR keeps winning)", swap_rules_above(d_ref)),
+            paper_value="2/1024 slightly better below D = 1024; 2/D better above it",
         ),
     ]
     for s in sorted(cfg["sources"]):

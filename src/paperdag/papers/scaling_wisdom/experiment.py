@@ -191,7 +191,8 @@ def run_ensemble(source: Source, specs: Sequence[ModelSpec], *, width: int, batc
     for i, spec in enumerate(specs):
         diverged = int(task.diverged_at[i]) >= 0 or not math.isfinite(float(losses["val"][i]))
         records.append({
-            **asdict(spec), "width": width, "batch": batch, "regime": regime, "epochs": epochs, "steps": steps,
+            **asdict(spec), "vocab": source.vocab, "width": width, "batch": batch, "regime": regime, "epochs": epochs,
+            "steps": steps,
             "tokens": trained_tokens, "unique_tokens": tokens if regime == "multi_epoch" else trained_tokens,
             "n_params": P, "tokens_per_param": trained_tokens / P, "train_flops": train_flops_per_token(gpt) * trained_tokens,
             "val_loss": float(losses["val"][i]), "test_loss": float(losses["test"][i]), "train_loss": float(train_loss[i]),

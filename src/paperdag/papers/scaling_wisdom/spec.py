@@ -1,8 +1,10 @@
 """The scaling-wisdom jobs, where they write, and the settings each depends on (light: no torch).
 
 Work comes in *units*, each one batched ensemble (one metrics.json per run):
-* `sweep/<source>/<width>`: learning-rate grid × seeds, one-pass;
-* `crossover/<width>`: constant η* vs η*·D_min/D × seeds (η* tuned on `sweep/<src>/<D_min>`);
+* `sweep/<source>/<width>`: learning-rate grid × seeds, one-pass, extended inside the job
+  (`lr_extend`) until its optimum is interior and an LR is unstable, or a declared limit;
+* `crossover/<width>`: constant η* vs η*·D_ref/D × seeds (η* tuned on `sweep/<src>/<D_ref>`,
+  D_ref in the middle of the widths; no runs at D_ref itself, where both rules coincide);
 * `batch`: batch sizes at a fixed token budget and LR (tuned on the sweep at that width);
 * `reg/<source>/<regime>`: coupled L2 and decoupled weight decay, one-pass or multi-epoch
   (LR tuned on the one-pass sweep of that source at the regularisation width).
@@ -21,13 +23,17 @@ have no `c4` source, so their DAG is unchanged.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from paperdag.contract import Stage
 
 SWEEP = "runs/sweep/{source}/d{width}/lr{lr}/seed{seed}/metrics.json"
+# The LRs a sweep adds beyond its base grid (and their runs) are found while it runs: they go
+# into one file per sweep, so that the DAG stays static.
+EXTENSION = "runs/sweep/{source}/d{width}/extension.json"
 CROSS = "runs/crossover/d{width}/{rule}/seed{seed}/metrics.json"
-BATCH = "runs/batch/b{batch}/seed{seed}/metrics.json"
+BATCH = "runs/batch/b{batch}/x{mult}/seed{seed}/metrics.json"  # LR = mult · η*(sweep batch)
 REG = "runs/reg/{source}/{regime}/{method}/seed{seed}/metrics.json"
 RULES = ("const", "scaled")
 REGIMES = ("one_pass", "multi_epoch")
@@ -57,17 +63,31 @@ def reg_methods(cfg: dict[str, Any]) -> dict[str, dict[str, float]]:
     return out
 
 
+def batch_lrs(cfg: dict[str, Any]) -> dict[int, list[float]]:
+    """Per batch size b, its LRs as multiples of η* (tuned at the sweeps' batch b₀): η*·sqrt(b/b₀)·m
+    for each m of `lr_mults` (the per-batch-tuned curve's grid, centred by the square-root rule),
+    plus η* itself (the fixed-LR curve), once."""
+    b0, mults = cfg["train"]["batch"], cfg["batch"]["lr_mults"]
+    out = {}
+    for b in cfg["batch"]["batches"]:
+        grid = {float(lr_tag(math.sqrt(b / b0) * m)) for m in mults} | {1.0}
+        out[int(b)] = sorted(grid)
+    return out
+
+
 def unit_files(cfg: dict[str, Any], unit: str) -> list[str]:
     """The run files one unit writes, in the order its stage function trains them."""
     kind, *args = unit.split("/")
     seeds = cfg["seeds"]
     if kind == "sweep":
         source, width = args
-        return [SWEEP.format(source=source, width=width, lr=lr_tag(lr), seed=s) for lr in cfg["lr_grid"] for s in seeds]
+        base = [SWEEP.format(source=source, width=width, lr=lr_tag(lr), seed=s) for lr in cfg["lr_grid"] for s in seeds]
+        return base + [EXTENSION.format(source=source, width=width)]
     if kind == "crossover":
         return [CROSS.format(width=args[0], rule=r, seed=s) for r in RULES for s in seeds]
     if kind == "batch":
-        return [BATCH.format(batch=b, seed=s) for b in cfg["batch"]["batches"] for s in seeds]
+        return [BATCH.format(batch=b, mult=lr_tag(m), seed=s) for b, ms in batch_lrs(cfg).items() for m in ms
+                for s in cfg["batch"]["seeds"]]
     if kind == "reg":
         source, regime = args
         return [REG.format(source=source, regime=regime, method=m, seed=s) for m in reg_methods(cfg) for s in seeds]
@@ -80,7 +100,7 @@ def tuning_unit(cfg: dict[str, Any], unit: str) -> str | None:
     if kind == "sweep":
         return None
     if kind == "crossover":
-        return f"sweep/{cfg['crossover']['source']}/{min(cfg['crossover']['widths'])}"
+        return f"sweep/{cfg['crossover']['source']}/{cfg['crossover']['ref']}"
     if kind == "batch":
         return f"sweep/{cfg['batch']['source']}/{cfg['batch']['width']}"
     if kind == "reg":
@@ -162,10 +182,11 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
                 "validation": [download_file(cfg, k) for k in src["validation"]]}
     if stage == "report":
         return {"claims": cfg["claims"], "claims_source": cfg["claims_source"], "sources": sorted(cfg["sources"]),
-                "crossover": cfg["crossover"], "batch": cfg["batch"], "reg": cfg["reg"]}
+                "crossover": cfg["crossover"], "batch": cfg["batch"], "reg": cfg["reg"], "lr_extend": cfg["lr_extend"],
+                "train": {"batch": cfg["train"]["batch"]}}
     units = cfg["jobs"][wildcards["job"]]
     sources = job_sources(cfg, units)
-    out = {k: cfg[k] for k in ("vocab", "arch", "train", "seeds", "n_eval_seqs", "lr_grid")}
+    out = {k: cfg[k] for k in ("vocab", "arch", "train", "seeds", "n_eval_seqs", "lr_grid", "lr_extend")}
     out.update(job=wildcards["job"], units=units, sources={s: cfg["sources"][s] for s in sources},
                tuning={u: tuning_unit(cfg, u) for u in units},
                files={u: unit_files(cfg, u) for u in units + sorted({tuning_unit(cfg, u) for u in units} - {None})})

@@ -2,19 +2,33 @@
 sweeps first) and `report`; `tokenize` lives in `c4`."""
 from __future__ import annotations
 
+import json
 import logging
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperdag.papers.scaling_wisdom.spec import RULES, lr_tag, token_files
 from paperdag.runs import load_runs, write_run
 from paperdag.seeding import seed_everything
 from paperdag.stage import Job, results_root
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 log = logging.getLogger(__name__)
 PAPER = "scaling_wisdom"
+
+
+def load_unit_runs(paths: Sequence[str]) -> pd.DataFrame:
+    """Runs from metrics.json files plus the runs listed in sweep extension files (extension.json)."""
+    import pandas as pd
+
+    runs = load_runs([p for p in paths if p.endswith("metrics.json")])
+    extra = [r for p in paths if p.endswith("extension.json") for r in json.loads(Path(p).read_text())["runs"]]
+    return pd.concat([runs, pd.DataFrame.from_records(extra)], ignore_index=True) if extra else runs
 
 
 class _Unit:
@@ -24,7 +38,9 @@ class _Unit:
         self.job, self.name = job, unit
         self.kind, *self.args = unit.split("/")
         self.root = root = Path(results_root(job.scale)) / PAPER
-        self.paths = [str(root / f) for f in job.cfg["files"][unit]]
+        files = [str(root / f) for f in job.cfg["files"][unit]]
+        self.paths = [p for p in files if p.endswith("metrics.json")]
+        self.extension_path = next((p for p in files if p.endswith("extension.json")), None)
         tune = job.cfg["tuning"][unit]
         self.tune_paths = [str(root / f) for f in job.cfg["files"][tune]] if tune else []
         self.tune_unit = tune
@@ -41,7 +57,7 @@ class _Unit:
         """The interpolated validation optimum of the tuning sweep (never the test loss)."""
         from paperdag.papers.scaling_wisdom.analysis import optimum_from_runs
 
-        opt = optimum_from_runs(load_runs(self.tune_paths), "val_loss")
+        opt = optimum_from_runs(load_unit_runs(self.tune_paths), "val_loss")
         log.info("%s: tuned LR %.4g from %s (grid argmin %.4g, inside=%s)", self.name, opt.lr, self.tune_unit,
                  opt.grid_argmin, opt.inside)
         return {"tuned_lr": opt.lr, "tuned_lr_inside_grid": opt.inside, "tuned_on": self.tune_unit}
@@ -66,38 +82,70 @@ class _Unit:
 
 
 def _sweep(u: _Unit) -> None:
+    """The base LR grid, then (same process, same seeds) one geometric step at a time up until an
+    LR above the optimum is unstable and down while the optimum is the smallest LR swept, within
+    `lr_extend`'s cap, floor and number of rounds. Extension runs go to extension.json."""
+    import pandas as pd
+
+    from paperdag.papers.scaling_wisdom.analysis import lr_curve, next_lrs
     from paperdag.papers.scaling_wisdom.experiment import ModelSpec
 
-    cfg = u.job.cfg
+    cfg, ext = u.job.cfg, u.job.cfg["lr_extend"]
     source, width = u.args[0], int(u.args[1])
-    specs = [ModelSpec(lr=float(lr), seed=s) for lr in cfg["lr_grid"] for s in cfg["seeds"]]
-    records = u.train(source, specs, width=width, batch=cfg["train"]["batch"], tokens=cfg["train"]["tokens"])
-    u.write(records, [{"experiment": "sweep", "source": source, "method": f"lr{lr_tag(s.lr)}"} for s in specs])
+
+    def run(lrs: Sequence[float], tag: str) -> list[dict[str, Any]]:
+        specs = [ModelSpec(lr=float(lr), seed=s) for lr in lrs for s in cfg["seeds"]]
+        recs = u.train(source, specs, width=width, batch=cfg["train"]["batch"], tokens=cfg["train"]["tokens"], tag=tag)
+        for r in recs:
+            r.update(experiment="sweep", source=source, method=f"lr{lr_tag(r['lr'])}")
+        return recs
+
+    base = run(cfg["lr_grid"], "")
+    u.write(base, [{"extension_round": 0} for _ in base])
+    extra: list[dict[str, Any]] = []
+    stop = f"max_rounds ({ext['max_rounds']}) reached"
+    for rnd in range(1, int(ext["max_rounds"]) + 1):
+        g = lr_curve(pd.DataFrame.from_records(base + extra))
+        new = next_lrs(g["lr"].tolist(), g["loss"].where(~g["diverged"], math.inf).tolist(), g["unstable"].tolist(),
+                       step=ext["step"], cap=ext["cap"], floor=ext["floor"])
+        if not new:
+            stop = "done: optimum not on a grid edge unless at cap/floor, and an LR above it unstable or the cap reached"
+            break
+        log.info("%s: extension round %d adds LR %s", u.name, rnd, ", ".join(f"{v:.4g}" for v in new))
+        extra += [{**r, "extension_round": rnd, "unit": u.name, "config_hash": u.job.config_hash}
+                  for r in run(new, f" ext{rnd}")]
+    Path(u.extension_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(u.extension_path).write_text(json.dumps({"unit": u.name, "config_hash": u.job.config_hash, "lr_extend": ext,
+                                                  "stopped": stop, "runs": extra}, indent=1, default=float))
 
 
 def _crossover(u: _Unit) -> None:
     from paperdag.papers.scaling_wisdom.experiment import ModelSpec
 
     cfg = u.job.cfg
-    width, d_min, source = int(u.args[0]), min(cfg["crossover"]["widths"]), cfg["crossover"]["source"]
+    width, d_ref, source = int(u.args[0]), int(cfg["crossover"]["ref"]), cfg["crossover"]["source"]
     tuned = u.tuned_lr()
-    lrs = {"const": tuned["tuned_lr"], "scaled": tuned["tuned_lr"] * d_min / width}
+    lrs = {"const": tuned["tuned_lr"], "scaled": tuned["tuned_lr"] * d_ref / width}
     specs = [ModelSpec(lr=lrs[r], seed=s) for r in RULES for s in cfg["seeds"]]
     records = u.train(source, specs, width=width, batch=cfg["train"]["batch"], tokens=cfg["train"]["tokens"])
-    u.write(records, [{"experiment": "crossover", "source": source, "rule": r, "method": r, **tuned}
+    u.write(records, [{"experiment": "crossover", "source": source, "rule": r, "method": r, "d_ref": d_ref, **tuned}
                       for r in RULES for _ in cfg["seeds"]])
 
 
 def _batch(u: _Unit) -> None:
+    """Per batch size at fixed tokens: a small LR grid around the square-root rule (for the
+    per-batch-tuned curve, chosen on validation) and η* itself (the fixed-LR curve)."""
     from paperdag.papers.scaling_wisdom.experiment import ModelSpec
+    from paperdag.papers.scaling_wisdom.spec import batch_lrs
 
     cfg, bc = u.job.cfg, u.job.cfg["batch"]
     tuned = u.tuned_lr()
     records, ident = [], []
-    for b in bc["batches"]:
-        specs = [ModelSpec(lr=tuned["tuned_lr"], seed=s) for s in cfg["seeds"]]
+    for b, mults in batch_lrs(cfg).items():
+        specs = [ModelSpec(lr=tuned["tuned_lr"] * m, seed=s) for m in mults for s in bc["seeds"]]
         records += u.train(bc["source"], specs, width=bc["width"], batch=int(b), tokens=cfg["train"]["tokens"], tag=f" b{b}")
-        ident += [{"experiment": "batch", "source": bc["source"], "method": f"b{b}", **tuned} for _ in specs]
+        ident += [{"experiment": "batch", "source": bc["source"], "method": f"b{b}", "lr_mult": m, "fixed_lr": m == 1.0,
+                   **tuned} for m in mults for _ in bc["seeds"]]
     u.write(records, ident)
 
 
@@ -144,8 +192,12 @@ def train(job: Job) -> None:
 def report(job: Job) -> None:
     """Tables, figures and claims.json from every run."""
     # Imported here so that edits to claims or figures rerun the report, not the training.
-    from paperdag.aggregate import report_paper
+    from paperdag.claims import evaluate_claims, write_claims
     from paperdag.papers.scaling_wisdom.claims import claims
     from paperdag.papers.scaling_wisdom.summary import summarize
 
-    report_paper(job, claims(job.cfg), summarize)
+    # `paperdag.aggregate.report_paper`, reading the sweeps' extension files as well
+    claims_path = Path(job.outputs[0])
+    runs = load_unit_runs(list(job.inputs))
+    summarize(runs, claims_path.parent, job)
+    write_claims(claims_path, job.paper, job.scale, evaluate_claims(claims(job.cfg), runs, job.scale))

@@ -10,7 +10,7 @@ import pandas as pd
 
 from paperdag.figures import save_figure
 from paperdag.papers.scaling_wisdom.analysis import crossover_curve, learnability_gate, optimum_from_runs, seed_mean_se
-from paperdag.papers.scaling_wisdom.claims import gap_table
+from paperdag.papers.scaling_wisdom.claims import batch_curves, gap_table
 from paperdag.stage import Job
 from paperdag.tables import write_table
 
@@ -82,7 +82,20 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     # (b) LR sweeps and their interpolated optima
     sw = runs[runs["experiment"] == "sweep"]
     write_table(_agg(sw, ["source", "width", "lr"]), t / "lr_sweep")
-    opt = [{"source": s, "width": int(w), **optimum_from_runs(g).__dict__} for (s, w), g in sw.groupby(["source", "width"])]
+    opt = []
+    for (s, w), g in sw.groupby(["source", "width"]):
+        o = optimum_from_runs(g)
+        opt.append(
+            {
+                "source": s,
+                "width": int(w),
+                **o.__dict__,
+                "stability_ratio": o.stability_ratio,
+                "lr_min": g["lr"].min(),
+                "lr_max": g["lr"].max(),
+                "n_lrs": g["lr"].nunique(),
+            }
+        )
     write_table(pd.DataFrame(opt), t / "lr_optimum")
     fig, axes = plt.subplots(
         1, max(1, sw["source"].nunique()), figsize=(4.5 * max(1, sw["source"].nunique()), 3.5), squeeze=False
@@ -92,10 +105,24 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
         for w, gw in a.groupby("width"):
             line = ax.errorbar(gw["lr"], gw["test_loss"], yerr=gw["test_se"], marker="o", label=f"D={w}")
             o = optimum_from_runs(g[g["width"] == w])
-            ax.axvline(o.lr, color=line[0].get_color(), ls=":", lw=1)
+            ax.axvline(o.lr, color=line[0].get_color(), ls=":", lw=1)  # optimum
+            if o.limit_found:  # largest stable LR (the next LR up was unstable)
+                ax.plot(
+                    [o.largest_stable],
+                    [gw.loc[np.isclose(gw["lr"], o.largest_stable), "test_loss"].min()],
+                    marker="v",
+                    ms=9,
+                    color=line[0].get_color(),
+                    mfc="none",
+                )
         if np.isfinite(g["order1_entropy"].iloc[0]):
             ax.axhline(g["order1_entropy"].iloc[0], color="grey", ls="--", lw=1, label="order-1 entropy")
-        ax.set(xscale="log", xlabel="peak learning rate", ylabel="test loss (nats/token)", title=SOURCE_NOTE.get(s, s))
+        ax.set(
+            xscale="log",
+            xlabel="peak learning rate (dotted: optimum; ▽: largest stable LR)",
+            ylabel="test loss (nats/token)",
+            title=SOURCE_NOTE.get(s, s),
+        )
         ax.legend(fontsize=6)
     save_figure(fig, f / "lr_sweep")
 
@@ -115,25 +142,37 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
                 g["test_loss"],
                 yerr=g["test_se"],
                 marker="o",
-                label={"const": "constant η*", "scaled": "η*·D_min/D"}.get(rule, rule),
+                label={"const": "constant η*(D_ref)", "scaled": "η*(D_ref)·D_ref/D"}.get(rule, rule),
             )
         ax1.set(xscale="log", xlabel="parameters", ylabel="test loss (nats/token)", title="loss vs model size")
         ax1.legend()
         ax2.errorbar(d["width"], d["delta"], yerr=d["delta_se"], marker="o")
         ax2.axhline(0, color="grey", lw=1)
-        ax2.set(xscale="log", xlabel="width D", ylabel="Δ(D) = L_const − L_scaled", title=f"Spearman {cv.spearman:.2f}")
+        d_ref = cfg["crossover"]["ref"]
+        ax2.axvline(d_ref, color="grey", ls=":", lw=1)
+        ax2.set(
+            xscale="log",
+            xlabel="width D (dotted: D_ref, where η* was tuned)",
+            ylabel="Δ(D) = L_const − L_scaled",
+            title="Δ > 0: LR ∝ 1/D better",
+        )
         save_figure(fig, f / "crossover")
     else:
         _empty(t / "crossover", "no crossover runs")
         _placeholder_figure(f / "crossover", "no crossover runs")
 
-    # (c) batch size at fixed tokens
+    # (c) batch size at fixed tokens: fixed LR η* and LR tuned per batch size (on validation)
     bt = runs[runs["experiment"] == "batch"]
-    a = _agg(bt, ["batch"]) if len(bt) else pd.DataFrame()
+    try:
+        a = batch_curves(runs, cfg["batch"]["source"]) if len(bt) else pd.DataFrame()
+    except LookupError:
+        a = pd.DataFrame()
     write_table(a if len(a) else pd.DataFrame({"note": ["no batch runs"]}), t / "batch")
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
     if len(a):
-        ax.errorbar(a["batch"], a["test_loss"], yerr=a["test_se"], marker="o")
+        ax.errorbar(a["batch"], a["fixed_test"], yerr=a["fixed_se"], marker="o", label="fixed LR η* (tuned at the sweep batch)")
+        ax.errorbar(a["batch"], a["tuned_test"], yerr=a["tuned_se"], marker="s", label="LR tuned per batch (validation)")
+        ax.legend(fontsize=7)
     ax.set(xscale="log", xlabel="batch size (sequences) at fixed tokens", ylabel="test loss (nats/token)")
     save_figure(fig, f / "batch")
 
