@@ -61,9 +61,9 @@ def recording_sbatch(bin_dir: Path, fail: bool) -> Path:
 
 
 def second_paper(reference: Path) -> str | None:
-    """A second paper whose rules exist and whose local smoke run finished, or None."""
+    """A second paper whose package exists and whose local smoke run finished, or None."""
     for paper in SECOND_CHOICES:
-        if (ROOT / "workflow" / "rules" / f"{paper}.smk").exists() and \
+        if (ROOT / "src" / "paperdag" / "papers" / paper / "spec.py").exists() and \
                 (reference / "results" / "smoke" / paper / "claims.json").exists():
             return paper
     return None
