@@ -32,7 +32,7 @@ def test_icnn_w2gn_reaches_two_percent_on_2d_gaussian():
 def test_mlp_with_monge_gap_trains_and_beats_plain_mlp_at_d2():
     seed_everything(0, threads=1)
     problem = make_problem("gaussian", 2, DATA["gaussian"])
-    training = {"batch": 128, "lr": 1e-3, "fit_blur": 0.05, "fit_scaling": 0.5, "schedule": "cosine"}
+    training = {"batch": 128, "lr": 1e-3, "fit_blur": 0.05, "fit_scaling": 0.5, "schedule": "cosine", "fused_sinkhorn": False}
     task = MapTask(problem, [0, 0], [32, 32], residual=[False, False], mg_weights=[0.0, 1.0],
                    mg_eps_scales=[0.01, 0.01], costs=["sqeuclidean"] * 2, training=training, steps=300)
     history = fit(task, steps=300, label="test mlp", run_labels=["mlp", "mlp_mg"], log_every=50)

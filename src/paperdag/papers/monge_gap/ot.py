@@ -12,12 +12,14 @@ from typing import Literal
 import numpy as np
 import torch
 
+from paperdag.sinkhorn import squared_distances
+
 Cost = Literal["sqeuclidean", "euclidean"]
 
 
 def cost_matrix(x: torch.Tensor, y: torch.Tensor, cost: Cost = "sqeuclidean") -> torch.Tensor:
     """Pairwise costs, (…, N, D) × (…, M, D) → (…, N, M)."""
-    sq = ((x.unsqueeze(-2) - y.unsqueeze(-3)) ** 2).sum(-1)
+    sq = squared_distances(x, y)
     if cost == "sqeuclidean":
         return 0.5 * sq
     if cost == "euclidean":
@@ -33,34 +35,29 @@ def displacement_cost(x: torch.Tensor, mapped: torch.Tensor, cost: Cost = "sqeuc
 
 
 def entropic_ot_cost(x: torch.Tensor, y: torch.Tensor, epsilon: torch.Tensor | float, cost: Cost = "sqeuclidean",
-                     scaling: float = 0.9) -> torch.Tensor:
-    """W_ε(x̂, ŷ) = ⟨P, C⟩ − εH(P) between uniform clouds, via geomloss (batched over a leading axis).
+                     scaling: float = 0.9, fused: bool = False) -> torch.Tensor:
+    """W_ε(x̂, ŷ) = ⟨P, C⟩ − εH(P) between uniform clouds (batched over a leading axis).
 
-    `epsilon` may be a scalar or one value per batch element: each problem is solved as
-    W_{C/ε, 1} and rescaled by ε (W_{C,ε} = ε·W_{C/ε,1}), so a model's value never depends
-    on its batch partners. geomloss's `debias=False` value is W_ε + 2ε·log n (KL convention).
+    `epsilon` may be a scalar or one value per batch element: each problem is solved in units of
+    its own ε, so a model's value never depends on its batch partners (one ε-scaling schedule,
+    from the batch's largest scaled cost). `paperdag.sinkhorn.entropic_ot` gives W_ε + 2ε·log n
+    (geomloss's `debias=False` value, KL convention); `fused` runs its loop as one kernel.
     """
-    from geomloss import SamplesLoss
+    from paperdag.sinkhorn import entropic_ot
 
     batched = x.dim() == 3
     if not batched:
         x, y = x.unsqueeze(0), y.unsqueeze(0)
-    eps = torch.as_tensor(epsilon, dtype=x.dtype).reshape(-1, 1, 1).expand(x.shape[0], 1, 1)
-
-    def scaled_cost(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return cost_matrix(a, b, cost) / eps
-
-    with torch.no_grad():
-        diameter = float(torch.sqrt(cost_matrix(x, y, cost).div(eps).amax()).clamp_min(1.0))
-    loss = SamplesLoss("sinkhorn", p=2, blur=1.0, scaling=scaling, debias=False, cost=scaled_cost,
-                       backend="tensorized", diameter=diameter)
+    eps = torch.as_tensor(epsilon, dtype=x.dtype, device=x.device).reshape(-1).expand(x.shape[0])
     n, m = x.shape[1], y.shape[1]
-    value = eps.reshape(-1) * (loss(x, y) - np.log(n) - np.log(m))
+    value = entropic_ot(x, y, lambda a, b: cost_matrix(a, b, cost), eps, scaling=scaling, fused=fused) \
+        - eps * (np.log(n) + np.log(m))
     return value if batched else value[0]
 
 
 def monge_gap(x: torch.Tensor, mapped: torch.Tensor, epsilon: torch.Tensor | float | None = None,
-              cost: Cost = "sqeuclidean", eps_scale: float | None = None, scaling: float = 0.9) -> torch.Tensor:
+              cost: Cost = "sqeuclidean", eps_scale: float | None = None, scaling: float = 0.9,
+              fused: bool = False) -> torch.Tensor:
     """Entropic Monge gap MG_ε(T) = mean_i c(x_i, T x_i) − W_ε(ρ̂, T#ρ̂), ρ̂ = the points x.
 
     With `epsilon=None`, ε = eps_scale × mean displacement cost, under a stop-gradient
@@ -71,7 +68,7 @@ def monge_gap(x: torch.Tensor, mapped: torch.Tensor, epsilon: torch.Tensor | flo
     disp = displacement_cost(x, mapped, cost)
     if epsilon is None:
         epsilon = (eps_scale * disp.detach()).clamp_min(1e-6)
-    return disp - entropic_ot_cost(x, mapped, epsilon, cost, scaling)
+    return disp - entropic_ot_cost(x, mapped, epsilon, cost, scaling, fused)
 
 
 def exact_monge_gap(x: torch.Tensor | np.ndarray, mapped: torch.Tensor | np.ndarray, cost: Cost = "sqeuclidean") -> float:

@@ -1,7 +1,9 @@
 """Training objectives of the Monge-gap comparison, one batched task per method.
 
 `MapTask`: T = MLP (plain or residual, per model); loss_k = S_ε(T_k#μ̂, ν̂) + λ_k MG_c(T_k) on
-fresh minibatches (the Monge gap's reference measure ρ is the source minibatch, as in ott-jax).
+fresh minibatches (the Monge gap's reference measure ρ is the source minibatch, as in ott-jax);
+both Sinkhorn problems by `paperdag.sinkhorn` (geomloss's estimator; its loop fused into one
+kernel where `fused_sinkhorn` is set).
 Both tasks decay Adam's learning rate by the configured schedule (cosine to 0 by default: a
 constant rate leaves a noise floor) and log L2-UVP on a fixed held-out sample as their
 validation curve.
@@ -15,12 +17,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from paperdag.metrics import sinkhorn_divergence
 from paperdag.nn import BatchedMLP
 from paperdag.papers.monge_gap.benchmarks import Problem
 from paperdag.papers.monge_gap.models import BatchedICNN
 from paperdag.papers.monge_gap.ot import monge_gap
 from paperdag.seeding import step_generator
+from paperdag.sinkhorn import sinkhorn_divergence
 from paperdag.training import cosine_schedule
 
 
@@ -78,12 +80,13 @@ class MapTask(nn.Module):
     def training_loss(self, step: int) -> torch.Tensor:
         x, y = draw_batches(self.problem, self.seeds, step, self.training["batch"], self.mg_weights.device)
         mapped = self.net(x)
-        loss = sinkhorn_divergence(mapped, y, blur=self.training["fit_blur"], scaling=self.training["fit_scaling"])
+        fused = self.training["fused_sinkhorn"]
+        loss = sinkhorn_divergence(mapped, y, blur=self.training["fit_blur"], scaling=self.training["fit_scaling"], fused=fused)
         for cost, eps in sorted(set(zip(self.costs, self.mg_eps_scales))):
             idx = [k for k, (c, e) in enumerate(zip(self.costs, self.mg_eps_scales))
                    if c == cost and e == eps and self.mg_weights[k] > 0]
             if idx:
-                gap = monge_gap(x[idx], mapped[idx], cost=cost, eps_scale=eps, scaling=self.training["fit_scaling"])
+                gap = monge_gap(x[idx], mapped[idx], cost=cost, eps_scale=eps, scaling=self.training["fit_scaling"], fused=fused)
                 loss = loss.index_add(0, torch.tensor(idx, device=loss.device), self.mg_weights[idx] * gap)
         return loss
 
