@@ -96,23 +96,81 @@ def download(url: str, dest: str | Path, sha256: str, *, size: int | None = None
             return dest
         log.warning("%s exists but does not match sha256 %s; removing it and downloading again", dest, sha256)
         dest.unlink()
+    return _fetch_checked(url, dest, sha256, size, retries, timeout, deadline, backoff)[0]
+
+
+def _fetch_checked(url: str, dest: Path, sha256: str | None, size: int | None, retries: int, timeout: float,
+                   deadline: float, backoff: float) -> tuple[Path, str]:
+    """The retry loop of `download` and `pin`: returns the file and its sha256 (checked unless None)."""
+    expected = sha256 or "none (pinning)"
     last_error = "unknown error"
     for attempt in range(1, retries + 1):
         try:
             with atomic_path(dest) as tmp:
                 _fetch_once(url, tmp, timeout, size, deadline)
                 got = sha256_file(tmp)
-                if got != sha256:
+                if sha256 is not None and got != sha256:
                     raise DownloadError(f"checksum mismatch: got sha256 {got}")
-            return dest
+            return dest, got
         except _PermanentError as err:
-            raise DownloadError(f"could not download {url} (expected sha256 {sha256}): {err}") from err
+            raise DownloadError(f"could not download {url} (expected sha256 {expected}): {err}") from err
         except (urllib.error.URLError, http.client.HTTPException, OSError, DownloadError) as err:
             last_error = f"{type(err).__name__}: {err}"
             log.warning("download %s attempt %d/%d failed: %s", url, attempt, retries, last_error)
             if attempt < retries:
                 time.sleep(backoff * 2 ** (attempt - 1))
-    raise DownloadError(f"could not download {url} (expected sha256 {sha256}) after {retries} attempts: {last_error}")
+    raise DownloadError(f"could not download {url} (expected sha256 {expected}) after {retries} attempts: {last_error}")
+
+
+def pin(url: str, dest: str | Path, *, retries: int = 3, timeout: float = 30.0, deadline: float = 3600.0,
+        backoff: float = 1.0) -> tuple[str, int]:
+    """Download a file whose checksum is not yet known (`paperdag data pin`): its sha256 and size.
+
+    The same retries and atomic write as `download`; the caller records the sum, after which
+    every later fetch of the file is checked against it.
+    """
+    if not url:
+        raise DownloadError("nothing to pin: the entry's url is empty")
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    path, sha256 = _fetch_checked(url, dest, None, None, retries, timeout, deadline, backoff)
+    return sha256, path.stat().st_size
+
+
+def download_entry(config_path: str | Path, key: str) -> dict:
+    """The download entry {url, filename, sha256} at dotted `key` of config.yaml (KeyError naming the key)."""
+    import yaml
+
+    entry = yaml.safe_load(Path(config_path).read_text())
+    for part in key.split("."):
+        if not isinstance(entry, dict) or part not in entry:
+            raise KeyError(f"config.yaml has no key '{key}' (missing '{part}')")
+        entry = entry[part]
+    if not isinstance(entry, dict) or not {"url", "sha256"} <= set(entry):
+        raise KeyError(f"config.yaml key '{key}' is not a download entry {{url, filename, sha256}}")
+    return entry
+
+
+def write_pin(config_path: str | Path, key: str, sha256: str, size: int) -> None:
+    """Record `sha256` (and the size, as a comment) for the download entry at dotted `key` of config.yaml.
+
+    Edits the entry's one line in place, so the file's comments and layout stay as they are;
+    refuses (naming the key) when the entry is not one line `{url: …, sha256: …}` with that url.
+    """
+    config_path = Path(config_path)
+    entry = download_entry(config_path, key)
+    lines = config_path.read_text().splitlines(keepends=True)
+    leaf = key.rsplit(".", 1)[-1]
+    hits = [i for i, line in enumerate(lines) if entry["url"] and entry["url"] in line and "sha256:" in line
+            and line.lstrip().startswith(f"{leaf}:")]
+    if len(hits) != 1:
+        raise KeyError(f"config.yaml key '{key}': expected its entry on one line with its url, found {len(hits)}")
+    line = re.sub(r"""sha256:\s*(?:"[0-9a-f]*"|'[0-9a-f]*'|[0-9a-f]*)""", f'sha256: "{sha256}"', lines[hits[0]], count=1)
+    if "#" not in line.split("}")[-1]:
+        line = line.rstrip("\n") + f"  # {size:,} bytes\n"
+    lines[hits[0]] = line
+    with atomic_path(config_path) as tmp:
+        Path(tmp).write_text("".join(lines))
 
 
 def safe_extract(archive: str | Path, target: str | Path) -> Path:

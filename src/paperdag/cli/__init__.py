@@ -8,6 +8,7 @@
     paperdag stage PAPER STAGE key=value ... [--scale S] [--set K=V] one stage by hand
     paperdag report [--scale S]                                     results/report.html
     paperdag fetch  [--remote R]                                    restore results (tools/fetch-results)
+    paperdag data pin KEY [--dir D]                                 download a file, record its sha256
 
 It runs Snakemake in the project folder (the nearest folder above the working directory with
 a Snakefile and config.yaml, or `-C DIR`). `run` reuses every result that is up to date,
@@ -32,6 +33,7 @@ VERBS_DOC = {
     "stage": "run one stage of one paper by hand (workflow/scripts/stage.py)",
     "report": "build the self-contained HTML report (results/report.html)",
     "fetch": "restore a run's data, models and metrics from DVC (tools/fetch-results)",
+    "data": "paper-scale downloads: `data pin KEY` fetches one file whose sha256 is empty and records it",
 }
 
 
@@ -130,6 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--remote", metavar="NAME|PATH|URL", help="DVC remote (default: the configured default)")
     p.add_argument("--scale", choices=SCALES, default="default", help="scale whose results to restore")
+
+    p = verb(
+        "data",
+        "KEY is the dotted config.yaml key of one download entry {url, filename, sha256}, e.g.\n"
+        "scaling_wisdom.paper.downloads.t5_spm. The file is downloaded (retries, atomic write),\n"
+        "its sha256 and size printed and the sum written into that entry's line of config.yaml;\n"
+        "an entry already pinned to another sum is refused (the file changed upstream).",
+    )
+    data = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    pin = data.add_parser("pin", help="download one file and record its sha256 in config.yaml")
+    pin.add_argument("key", metavar="KEY", help="dotted config.yaml key of the download entry")
+    pin.add_argument("--dir", type=Path, default=Path("downloads"), help="where the file is kept (default: %(default)s)")
     return parser
 
 

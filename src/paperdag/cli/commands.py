@@ -308,6 +308,30 @@ def cmd_fetch(args: argparse.Namespace, root: Path) -> int:
     return subprocess.run(cmd, cwd=root, env=snake.tool_env()).returncode
 
 
+def cmd_data(args: argparse.Namespace, root: Path) -> int:
+    """`paperdag data pin KEY`: download one entry whose sha256 is unknown and record the sum."""
+    from paperdag.data import DownloadError, download_entry, pin, write_pin
+
+    try:
+        entry = download_entry(root / "config.yaml", args.key)
+    except KeyError as err:
+        raise UsageError(err.args[0]) from err
+    dest = args.dir / entry.get("filename", Path(entry["url"]).name)
+    try:
+        sha256, size = pin(entry["url"], dest)
+    except DownloadError as err:
+        raise UsageError(str(err)) from err
+    if entry["sha256"] and entry["sha256"] != sha256:
+        raise UsageError(f"{args.key} is pinned to sha256 {entry['sha256']}, but {entry['url']} now gives {sha256} "
+                         f"({size} bytes, kept at {dest}): check the file before replacing the sum by hand")
+    try:
+        write_pin(root / "config.yaml", args.key, sha256, size)
+    except KeyError as err:
+        raise UsageError(err.args[0]) from err
+    print(f"{args.key}: sha256 {sha256}, {size} bytes ({dest}); recorded in config.yaml")
+    return 0
+
+
 def cmd_stage(argv: list[str], root: Path) -> int:
     from paperdag.stage import main as stage_main
 
