@@ -55,7 +55,7 @@ def test_pin_downloads_and_records_the_sum(project: Path, capsys):
     text = (project / "config.yaml").read_text()
     assert f'sha256: "{SHA}"}}  # {len(PAYLOAD):,} bytes' in text
     assert "# a comment that must survive" in text and 'other.bin, sha256: "' + "0" * 64 in text
-    assert (project / "downloads" / "shard.bin").read_bytes() == PAYLOAD
+    assert (project / "data" / "downloads" / "shard.bin").read_bytes() == PAYLOAD
     assert SHA in capsys.readouterr().out
 
 
@@ -70,4 +70,4 @@ def test_pin_refuses_a_changed_upstream_file_and_bad_keys(project: Path, capsys)
     assert main(["-C", str(project), "data", "pin", "demo.paper.downloads.missing"]) == 2
     assert "HTTP 404" in capsys.readouterr().err
     assert (project / "config.yaml").read_text() == before  # nothing written by a failed pin
-    assert not (project / "downloads" / "missing.bin").exists()
+    assert not (project / "data" / "downloads" / "missing.bin").exists()

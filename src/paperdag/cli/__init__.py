@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     data = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     pin = data.add_parser("pin", help="download one file and record its sha256 in config.yaml")
     pin.add_argument("key", metavar="KEY", help="dotted config.yaml key of the download entry")
-    pin.add_argument("--dir", type=Path, default=Path("downloads"), help="where the file is kept (default: %(default)s)")
+    pin.add_argument("--dir", type=Path, default=Path("data/downloads"), help="where the file is kept (default: %(default)s)")
     return parser
 
 
