@@ -27,3 +27,4 @@ rule all:
         rubric=f"{RESULTS}/rubric.json",
         readme=f"{RESULTS}/README.md",
         numbers=f"{RESULTS}/numbers.tex",
+        benchmarks=f"{RESULTS}/benchmarks/summary.md",

@@ -59,6 +59,8 @@ def test_smoke_run_outputs(smoke_project):
         assert (results / "monge_gap" / "tables" / f"l2_uvp.{ext}").stat().st_size > 0
     assert (results / "monge_gap" / "figures" / "maps_2d.png").stat().st_size > 0
     assert list((results / "benchmarks" / "monge_gap" / "train").rglob("*.tsv"))
+    summary = (results / "benchmarks" / "summary.md").read_text()  # the benchmark_summary rule
+    assert "| monge_gap |" in summary and "| **all** |" in summary and "-minute goal" in summary
 
 
 def test_nothing_to_do_after_a_run_and_fast(smoke_project):

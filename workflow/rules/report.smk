@@ -4,6 +4,7 @@
 localrules:
     scorecard,
     results_readme,
+    benchmark_summary,
     verify,
 
 
@@ -40,6 +41,22 @@ rule results_readme:
         papers=[published(p) for p in PAPERS],
     script:
         "../scripts/results_readme.py"
+
+
+rule benchmark_summary:
+    input:
+        claims=all_claims(),
+    output:
+        summary=f"{RESULTS}/benchmarks/summary.md",
+    log:
+        job_file("logs", "all", "benchmark_summary", "", ".log"),
+    conda:
+        CONDA_ENV
+    params:
+        bench_root=lambda w, output: os.path.dirname(output.summary),
+        budgets=config.get("benchmark_budgets", {}),
+    script:
+        "../scripts/benchmark_summary.py"
 
 
 rule verify:
