@@ -8,9 +8,13 @@ verdict "within budget" is generated with the numbers, never typed.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+_START_UP = re.compile(r" start .*; ([0-9.]+) s of start-up")
+_LIGHTNING = re.compile(r"imported Lightning in ([0-9.]+) s")
 
 
 @dataclass
@@ -19,11 +23,29 @@ class PaperTime:
     wall: float = 0.0
     cpu: float = 0.0
     longest: float = 0.0
+    imports: float = 0.0  # start-up and Lightning import seconds, over the jobs whose log says
+    wall_logged: float = 0.0  # wall seconds of those jobs
 
 
-def paper_times(bench_root: str | Path) -> dict[str, PaperTime]:
-    """Sum the latest row of every `<bench_root>/<paper>/**/*.tsv`, per paper."""
+def import_seconds(log_path: Path) -> float | None:
+    """A job's start-up (interpreter and imports before the stage ran) plus its Lightning import,
+    read from the last run in its log; None when the log does not say."""
+    if not log_path.is_file():
+        return None
+    text = log_path.read_text(errors="replace")
+    runs = text.split(" start ")
+    last = " start " + runs[-1] if len(runs) > 1 else ""
+    start_up = _START_UP.search(last)
+    if not start_up:
+        return None
+    return float(start_up.group(1)) + sum(float(m) for m in _LIGHTNING.findall(last))
+
+
+def paper_times(bench_root: str | Path, log_root: str | Path | None = None) -> dict[str, PaperTime]:
+    """Sum the latest row of every `<bench_root>/<paper>/**/*.tsv`, per paper, with the import time
+    from each job's log (`<log_root>/<same path>.log`; default: `logs` beside `bench_root`)."""
     bench_root = Path(bench_root)
+    log_root = Path(log_root) if log_root is not None else bench_root.parent / "logs"
     times: dict[str, PaperTime] = {}
     for path in sorted(bench_root.glob("*/**/*.tsv")):
         with open(path) as fh:
@@ -36,23 +58,31 @@ def paper_times(bench_root: str | Path) -> dict[str, PaperTime]:
         entry.wall += float(last["s"])
         entry.cpu += float(last["cpu_time"])
         entry.longest = max(entry.longest, float(last["s"]))
+        imports = import_seconds((log_root / path.relative_to(bench_root)).with_suffix(".log"))
+        if imports is not None:
+            entry.imports += imports
+            entry.wall_logged += float(last["s"])
     return times
 
 
 def summary_markdown(bench_root: str | Path, budgets: dict[str, Any], cores: int = 2) -> str:
     """The summary table: per paper jobs, wall and CPU sums, longest job, CPU budget and verdict;
-    then the whole run's CPU time over `cores` against the wall-clock goal."""
+    then the whole run's CPU time over `cores` against the wall-clock goal. The import share is
+    the jobs' start-up and Lightning import seconds over their wall time ("n/a": no log says)."""
     times = paper_times(bench_root)
     cpu_budgets = budgets.get("cpu_seconds", {})
     lines = ["| paper | heavy jobs | sum of job wall time (s) | sum of job CPU time (s) | longest job (s) "
-             "| CPU budget (s) | within budget |", "|---|---|---|---|---|---|---|"]
+             "| import share | CPU budget (s) | within budget |", "|---|---|---|---|---|---|---|---|"]
     for paper, t in sorted(times.items()):
         budget = cpu_budgets.get(paper)
         verdict = "" if budget is None else ("yes" if t.cpu <= budget else f"**no** (+{t.cpu - budget:.0f} s)")
-        lines.append(f"| {paper} | {t.jobs} | {t.wall:.0f} | {t.cpu:.0f} | {t.longest:.0f} | "
+        share = f"{t.imports / t.wall_logged:.0%}" if t.wall_logged else "n/a"
+        lines.append(f"| {paper} | {t.jobs} | {t.wall:.0f} | {t.cpu:.0f} | {t.longest:.0f} | {share} | "
                      f"{'' if budget is None else budget} | {verdict} |")
-    jobs, wall, cpu = (sum(getattr(t, k) for t in times.values()) for k in ("jobs", "wall", "cpu"))
-    lines.append(f"| **all** | {jobs} | {wall:.0f} | {cpu:.0f} | | | |")
+    jobs, wall, cpu, imports, logged = (sum(getattr(t, k) for t in times.values())
+                                        for k in ("jobs", "wall", "cpu", "imports", "wall_logged"))
+    share = f"{imports / logged:.0%}" if logged else "n/a"
+    lines.append(f"| **all** | {jobs} | {wall:.0f} | {cpu:.0f} | | {share} | | |")
     text = "\n".join(lines) + "\n"
     goal = budgets.get("total_wall_minutes")
     if goal is not None:

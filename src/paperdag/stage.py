@@ -108,12 +108,20 @@ def _logging_to(path: str | None) -> Iterator[None]:
             log_file.close()
 
 
+def seconds_since_process_start() -> float:
+    """Wall seconds since this process was created (its start-up: interpreter, imports)."""
+    import psutil
+
+    return time.time() - psutil.Process().create_time()
+
+
 def run_job(job: Job) -> None:
     """Call the stage function, logging its start, end, wall time and any error."""
     stage_fn = stage_function(job.paper, job.stage)
     log = logging.getLogger("paperdag")
     with _logging_to(job.log):
-        log.info("start %s (scale=%s, threads=%d)", job.label, job.scale, job.threads)
+        log.info("start %s (scale=%s, threads=%d; %.1f s of start-up: interpreter and imports)", job.label, job.scale,
+                 job.threads, seconds_since_process_start())
         start = time.perf_counter()
         try:
             stage_fn(job)

@@ -65,8 +65,17 @@ def choose_accelerator(want_gpu: bool, allow_cpu: bool, n_gpus: int = 1) -> str:
 
 
 def _lightning():
-    import lightning as L  # imported lazily: it costs seconds
+    """Lightning, imported on first use (it costs seconds); the first import's time is logged
+    (`imported Lightning in … s`), for the import share in results/benchmarks/summary.md."""
+    import sys
+    import time
 
+    first = "lightning" not in sys.modules
+    start = time.perf_counter()
+    import lightning as L
+
+    if first:
+        log.info("imported Lightning in %.1f s", time.perf_counter() - start)
     return L
 
 
