@@ -1,6 +1,7 @@
 """What was run, where and how: written as provenance.json beside every run's metrics."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import platform
@@ -48,6 +49,7 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     return platform.processor() or platform.machine()
 
 
+@functools.cache  # the installed set does not change within a job; reading it costs ~0.7 s per call
 def environment_digest() -> str:
     """sha256 of every installed distribution's name==version, sorted: two runs with the same digest
     ran on the same set of packages, transitive ones included."""

@@ -49,7 +49,11 @@ ADEQUATE = {kind: dict.fromkeys(MANIFOLDS, 0.55) for kind in GOOD}
 
 
 def _claim():
-    cfg = {"gmm": {"c_values": [1], "moment_tolerance": 0.05}, "id": {"adequacy": 0.3}}
+    cfg = {
+        "gmm": {"c_values": [1], "moment_tolerance": 0.05, "loglik_control_scale": 0.1},
+        "id": {"adequacy": 0.3},
+        "control_normal_scale": 0.3,
+    }
     return next(c for c in claims(cfg) if c.id == "conservative_id_better")
 
 

@@ -28,7 +28,11 @@ def _runs(sampler: GaussianMixture, seeds: range = range(5)) -> pd.DataFrame:
 
 
 def _claim():
-    cfg = {"gmm": {"c_values": [1], "moment_tolerance": TOL}, "id": {"adequacy": 0.3}}
+    cfg = {
+        "gmm": {"c_values": [1], "moment_tolerance": TOL, "loglik_control_scale": 0.1},
+        "id": {"adequacy": 0.3},
+        "control_normal_scale": 0.3,
+    }
     return next(c for c in claims(cfg) if c.id == "gauge_sampling_moments")
 
 

@@ -194,6 +194,39 @@ class Manifold:
         return torch.as_tensor(u @ full @ u.T)
 
 
+def curved_blocks(name: str) -> list[tuple[int, int]]:
+    """The native coordinate blocks whose radial direction is a curved normal: the sphere's (k+1)-D
+    block, the torus's two circle planes."""
+    if name.startswith("sphere"):
+        return [(0, native_dim(name))]
+    if name == "torus":
+        return [(0, 2), (2, 4)]
+    raise ValueError(f"no closed-form curved normals for {name!r}")
+
+
+def normal_damped(m: Manifold, score_fn, scale: float):
+    """A score whose component along each curved normal (radial in its block) is scaled by `scale`.
+
+    A negative control: what a model that has learned the manifold's linear span but only part of
+    its curvature looks like (the trained models' failure in issue 22). Differentiable (autograd).
+    """
+    u = torch.as_tensor(m.rotation)
+    blocks = curved_blocks(m.name)
+
+    def damped(x: torch.Tensor, sigma: float) -> torch.Tensor:
+        rot = u.to(x.dtype)
+        native, s = x @ rot, score_fn(x, sigma) @ rot
+        parts, last = [], 0
+        for lo, hi in blocks:
+            b, sb = native[..., lo:hi], s[..., lo:hi]
+            r = b / b.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+            parts += [s[..., last:lo], sb - (1.0 - scale) * (sb * r).sum(-1, keepdim=True) * r]
+            last = hi
+        return torch.cat([*parts, s[..., last:]], dim=-1) @ rot.T
+
+    return damped
+
+
 def rms_radius(x: np.ndarray) -> float:
     """sqrt(E‖x − E x‖²): the data scale that fixes σ* = factor × RMS radius."""
     return float(np.sqrt(((x - x.mean(0)) ** 2).sum(1).mean()))
@@ -217,6 +250,13 @@ def universal_gauge(score_fn, c: float, j: torch.Tensor):
         return s + c * s @ j.to(s.dtype).T
 
     return gauged
+
+
+def symmetric_partner(j: torch.Tensor) -> torch.Tensor:
+    """A symmetric, traceless matrix of J's norm (2-D: [[0, 1], [1, 0]]): c·M∇log p has the gauge's
+    form and size but ∇·(p M∇log p) = tr(M∇²p) ≠ 0, so it is not a gauge (the gauge claims' control)."""
+    m = j.abs() if j.shape[-1] == 2 else (j @ j.T - torch.trace(j @ j.T) / j.shape[-1] * torch.eye(j.shape[-1], dtype=j.dtype))
+    return m / torch.linalg.matrix_norm(m, 2)
 
 
 def id_corrupting_gauge(score_fn, c: float, j_par: torch.Tensor):

@@ -2,8 +2,9 @@
 
 Light on purpose (no torch): the Snakefile imports it to build the DAG.
 - `analytic`: one job, exact scores only (GMM sampling under gauge, grid checks, exact-score ID).
-- `train`: one job per (manifold, model kind), all seeds as one batched model;
-  one metrics.json per (manifold, kind, seed).
+- `train`: one job per model kind, training each manifold in turn (all seeds as one batched model) in
+  one process, so the imports are paid twice, not six times; one metrics.json per (manifold, kind, seed).
+  A by-hand run may name `manifold=...` to train that manifold only.
 - `report`: tables, figures and claims.json.
 """
 
@@ -25,11 +26,7 @@ FIGURES = ("spectra", "trajectories", "gauge_samples")
 
 STAGES = (
     Stage("analytic", gpu=False),
-    Stage(
-        "train",
-        tag="{manifold}/{kind}",
-        constraints={"manifold": r"sphere\d*|torus|swiss_roll", "kind": r"conservative|unconstrained"},
-    ),
+    Stage("train", tag="{kind}", constraints={"kind": r"conservative|unconstrained"}),
     Stage("report", heavy=False),
 )
 
@@ -60,7 +57,12 @@ def gmm_variants(cfg: dict[str, Any]) -> list[str]:
 def groups(cfg: dict[str, Any], stage: str) -> list[dict[str, str]]:
     if stage != "train":
         return [{}]
-    return [{"manifold": m, "kind": k} for m in cfg["manifolds"] for k in cfg["kinds"]]
+    return [{"kind": k} for k in cfg["kinds"]]
+
+
+def train_manifolds(cfg: dict[str, Any], wildcards: dict[str, str]) -> list[str]:
+    """The manifolds one train job fits: all of the scale's, or the one a by-hand run names."""
+    return [wildcards["manifold"]] if "manifold" in wildcards else list(cfg["manifolds"])
 
 
 def _trained_files(cfg: dict[str, Any], manifold: str, kind: str) -> list[str]:
@@ -76,7 +78,7 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
     if stage == "analytic":
         return _analytic_files(cfg)
     if stage == "train":
-        return _trained_files(cfg, "{manifold}", "{kind}")
+        return [f for m in train_manifolds(cfg, wildcards) for f in _trained_files(cfg, m, "{kind}")]
     if stage == "report":
         return (
             ["claims.json"]
@@ -88,7 +90,7 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
 
 def inputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
     if stage == "report":
-        return _analytic_files(cfg) + [f for g in groups(cfg, "train") for f in _trained_files(cfg, **g)]
+        return _analytic_files(cfg) + [f for m in cfg["manifolds"] for k in cfg["kinds"] for f in _trained_files(cfg, m, k)]
     return []
 
 
@@ -102,18 +104,21 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
         return {
             **shared,
             "exact_manifolds": cfg["exact_manifolds"],
+            "control_normal_scale": cfg["control_normal_scale"],
             "gauge": cfg["gauge"],
             "gmm": cfg["gmm"],
             "grid": cfg["grid"],
         }
     if stage == "train":
-        return {**shared, "seeds": cfg["seeds"], "model": cfg["model"], "training": cfg["training"]}
+        trained = train_manifolds(cfg, wildcards)
+        return {**shared, "manifolds": trained, "seeds": cfg["seeds"], "model": cfg["model"], "training": cfg["training"]}
     if stage == "report":
         return {
             "manifolds": cfg["manifolds"],
             "kinds": cfg["kinds"],
             "exact_manifolds": cfg["exact_manifolds"],
-            "gmm": {"c_values": cfg["gmm"]["c_values"], "moment_tolerance": cfg["gmm"]["moment_tolerance"]},
+            "control_normal_scale": cfg["control_normal_scale"],
+            "gmm": {k: cfg["gmm"][k] for k in ("c_values", "moment_tolerance", "loglik_control_scale")},
             "id": {"sigma_star_factor": cfg["id"]["sigma_star_factor"], "adequacy": cfg["id"]["adequacy"]},
         }
     raise KeyError(stage)

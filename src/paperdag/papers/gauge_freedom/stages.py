@@ -17,9 +17,11 @@ from paperdag.papers.gauge_freedom.analytic import (
     GaussianMixture,
     Manifold,
     id_corrupting_gauge,
+    normal_damped,
     rms_radius,
     skew_matrix,
     sphere_log_density,
+    symmetric_partner,
     universal_gauge,
 )
 from paperdag.papers.gauge_freedom.estimators import (
@@ -100,24 +102,75 @@ def _gmm(cfg: dict[str, Any]) -> GaussianMixture:
     return GaussianMixture(tuple(map(tuple, cfg["means"])), tuple(cfg["stds"]), tuple(cfg["weights"]))
 
 
+def _linear_terms(score_fn, mats: torch.Tensor):
+    """(V, ..., 2) points → s + A_v·s for each of V matrices A_v: several gauges (or controls) in one batched call."""
+
+    def fn(x: torch.Tensor, sigma: float) -> torch.Tensor:
+        s = score_fn(x, sigma)
+        shape = (mats.shape[0],) + (1,) * (s.dim() - 3) + mats.shape[1:]
+        return s + s @ mats.to(s.dtype).reshape(shape).transpose(-1, -2)
+
+    return fn
+
+
+def _gmm_logliks(job: Job, gmm: GaussianMixture, ref: torch.Tensor, cs: list[float]) -> dict[str, dict[str, float]]:
+    """ODE log-likelihood of held-out points under each gauge c, and under its control for c > 0: the term
+    c_ctrl·M∇log p with M symmetric (not a gauge), c_ctrl = control_scale·c (small, so the flow stays tame)."""
+    cfg = job.cfg["gmm"]
+    j, m_sym = skew_matrix(2, 0), symmetric_partner(skew_matrix(2, 0))
+    gauged = [c * j for c in cs]
+    controls = [cfg["loglik_control_scale"] * c * m_sym for c in cs if c > 0]
+    mats = torch.stack(gauged + controls)
+    x0 = ref[: cfg["n_loglik"]]
+    end = lambda z: gmm.log_density(z, cfg["sigma_max"])  # noqa: E731
+    ll = ode_log_likelihood(
+        _linear_terms(gmm.score, mats),
+        x0.expand(len(mats), *x0.shape),
+        end,
+        cfg["sigma_min"],
+        cfg["sigma_max"],
+        cfg["loglik_steps"],
+    )
+    exact, ll0 = gmm.log_density(x0, cfg["sigma_min"]), ll[cs.index(0.0)] if 0.0 in cs else None
+    out: dict[str, dict[str, float]] = {}
+    ctrl = iter(ll[len(cs) :])
+    for c, llc in zip(cs, ll[: len(cs)]):
+        rec = {"loglik_err_vs_exact_per_dim": float((llc - exact).abs().mean() / 2)}
+        if ll0 is not None:
+            rec["loglik_diff_vs_c0_per_dim"] = float((llc - ll0).abs().max() / 2)
+            if c > 0:
+                rec["loglik_diff_control_per_dim"] = float((next(ctrl) - ll0).abs().max() / 2)
+                rec["loglik_control_scale"] = cfg["loglik_control_scale"]
+        out[f"c{c:g}"] = rec
+    return out
+
+
 def _gmm_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
+    """Per seed: the ODE sampler at every gauge strength c (one batched ODE), exact draws and two wrong
+    mixtures (the moments claim's controls); Sinkhorn divergence and mode moments of each."""
     from paperdag.metrics import sinkhorn_divergence
 
     cfg = job.cfg["gmm"]
     gmm = _gmm(cfg)
     j = skew_matrix(2, 0)
+    cs = [float(c) for c in cfg["c_values"]]
     figure_samples: dict[str, np.ndarray] = {}
     for seed in cfg["seeds"]:
         gen = torch.Generator().manual_seed(10_000 + seed)
         ref = gmm.sample(cfg["n_reference"], cfg["sigma_min"], gen)
         start = gmm.sample(cfg["n_samples"], cfg["sigma_max"], gen)  # exact draw from p_σmax
         truth = gmm.sample(cfg["n_samples"], cfg["sigma_min"], gen)
-        controls = {
+        samples_of = {
+            "truth": truth,
             "wider": gmm.widened(cfg["controls"]["wider"]).sample(cfg["n_samples"], cfg["sigma_min"], gen),
             "reweighted": gmm.reweighted(tuple(cfg["controls"]["weights"])).sample(cfg["n_samples"], cfg["sigma_min"], gen),
         }
-        loglik0 = None
+        score = _linear_terms(gmm.score, torch.stack([c * j for c in cs]))
+        ode = sample_ode(score, start.expand(len(cs), *start.shape), cfg["sigma_max"], cfg["sigma_min"], cfg["ode_steps"])
+        samples_of.update({f"c{c:g}": x for c, x in zip(cs, ode)})
+        logliks = _gmm_logliks(job, gmm, ref, cs) if seed in cfg["loglik_seeds"] else {}
         for variant in spec.gmm_variants(job.cfg):
+            samples = samples_of[variant]
             metrics: dict[str, Any] = {
                 "run_type": "gmm",
                 "variant": variant,
@@ -125,33 +178,11 @@ def _gmm_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
                 "n_samples": cfg["n_samples"],
                 "n_reference": cfg["n_reference"],
                 "ode_steps": cfg["ode_steps"],
+                **({"c": float(variant[1:])} if variant.startswith("c") else {}),
+                **logliks.get(variant, {}),
             }
-            if variant == "truth":
-                samples = truth
-            elif variant in controls:
-                samples = controls[variant]
-            else:
-                c = float(variant[1:])
-                score = universal_gauge(gmm.score, c, j)
-                samples = sample_ode(score, start, cfg["sigma_max"], cfg["sigma_min"], cfg["ode_steps"])
-                metrics["c"] = c
-                if seed in cfg["loglik_seeds"]:
-                    x0 = ref[: cfg["n_loglik"]]
-                    ll = ode_log_likelihood(
-                        score,
-                        x0,
-                        lambda z: gmm.log_density(z, cfg["sigma_max"]),
-                        cfg["sigma_min"],
-                        cfg["sigma_max"],
-                        cfg["loglik_steps"],
-                    )
-                    exact = gmm.log_density(x0, cfg["sigma_min"])
-                    metrics["loglik_err_vs_exact_per_dim"] = float((ll - exact).abs().mean() / 2)
-                    if c == 0:
-                        loglik0 = ll
-                    if loglik0 is not None:
-                        metrics["loglik_diff_vs_c0_per_dim"] = float((ll - loglik0).abs().max() / 2)
-            metrics["sinkhorn"] = float(sinkhorn_divergence(samples.float(), ref.float(), blur=cfg["blur"]))
+            sinkhorn = sinkhorn_divergence(samples.float(), ref.float(), blur=cfg["blur"], scaling=cfg["sinkhorn_scaling"])
+            metrics["sinkhorn"], metrics["sinkhorn_scaling"] = float(sinkhorn), cfg["sinkhorn_scaling"]
             metrics["mode_moment_error"] = gmm.mode_moment_error(samples, cfg["sigma_min"])
             write_run(_out(job, spec.gmm_run(variant, seed)), metrics, config_hash=job.config_hash, seed=seed, started=t0)
             if seed == cfg["seeds"][0]:
@@ -186,7 +217,12 @@ def _divergence_check(job: Job, t0: float) -> None:
     pc = np.exp(sphere_log_density(pts.numpy(), 1, sigma) - sphere_log_density(pts.numpy(), 1, sigma).max())
     sc = sphere_score(pts, 1, sigma)
     circle = rel_div(pc, (id_corrupting_gauge(lambda x, sg: sphere_score(x, 1, sg), c, j)(pts, sigma) - sc).numpy(), sc.numpy())
-    not_gauge = rel_div(p, c * s.numpy(), s.numpy())  # r = c∇log p is NOT a gauge: control
+    not_gauge = rel_div(p, c * s.numpy(), s.numpy())  # r = c∇log p is NOT a gauge
+    # controls: each gauge with its skew J replaced by the symmetric M of the same norm (same form, no gauge)
+    m_sym = symmetric_partner(j)
+    control_universal = rel_div(p, universal_gauge(gmm.score, c, m_sym)(pts, sigma).numpy() - s.numpy(), s.numpy())
+    circle_ctrl = id_corrupting_gauge(lambda x, sg: sphere_score(x, 1, sg), c, m_sym)(pts, sigma) - sc
+    control_circle = rel_div(pc, circle_ctrl.numpy(), sc.numpy())
     write_run(
         _out(job, spec.GAUGE_CHECK),
         {
@@ -197,6 +233,8 @@ def _divergence_check(job: Job, t0: float) -> None:
             "rel_div_universal_gauge": universal,
             "rel_div_id_gauge_circle": circle,
             "rel_div_control_not_gauge": not_gauge,
+            "rel_div_control_universal": control_universal,
+            "rel_div_control_circle": control_circle,
         },
         config_hash=job.config_hash,
         seed=None,
@@ -219,6 +257,8 @@ def _exact_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
             "const_gauge": universal_gauge(
                 m.exact_score, cfg["gauge"]["c_const"], skew_matrix(m.ambient, cfg["gauge"]["skew_seed"])
             ),
+            # control: the curved normals under-resolved (a model that learned the span, not the curvature)
+            "weak_normal": normal_damped(m, m.exact_score, cfg["control_normal_scale"]),
         }
         entries: list[dict[str, Any]] = []
         for factor, sigma in sigmas:
@@ -235,13 +275,15 @@ def _exact_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
         x_start = cfg["sigma_max"] * torch.randn(
             tr["n_points"], m.ambient, generator=torch.Generator().manual_seed(tr["seed"]), dtype=torch.float64
         )
-        grid, svs = flow_jacobian_trajectory(
-            m.exact_score, x_start, cfg["sigma_max"], cfg["sigma_min"], tr["n_steps"], tr["n_record"]
-        )
-        final = svs[:, -1]
-        ids = full_log_gap_rule(final)
-        decades = np.log10(final[:, m.k - 1] / final[:, m.k])
-        arrays[f"traj_{name}_exact"], arrays["traj_sigmas"] = svs, grid
+        traj = {}
+        for variant in ("exact", "weak_normal"):
+            grid, svs = flow_jacobian_trajectory(
+                variants[variant], x_start, cfg["sigma_max"], cfg["sigma_min"], tr["n_steps"], tr["n_record"]
+            )
+            final = svs[:, -1]
+            traj[variant] = (full_log_gap_rule(final), np.log10(final[:, m.k - 1] / final[:, m.k]))
+            arrays[f"traj_{name}_{variant}"], arrays["traj_sigmas"] = svs, grid
+        (ids, decades), (ids_ctrl, decades_ctrl) = traj["exact"], traj["weak_normal"]
         jac = pointwise_jacobian(lambda z, m=m, sigma=sigmas[0][1]: m.exact_score(z, sigma), base)
         write_run(
             _out(job, spec.exact_run(name)),
@@ -255,6 +297,9 @@ def _exact_runs(job: Job, t0: float) -> dict[str, np.ndarray]:
                 "traj_share_k": float((ids == m.k).mean()),
                 "traj_min_decades": float(decades.min()),
                 "traj_ids": ids.tolist(),
+                "traj_control_share_k": float((ids_ctrl == m.k).mean()),
+                "traj_control_min_decades": float(decades_ctrl.min()),
+                "control_normal_scale": cfg["control_normal_scale"],
                 "non_conservativity_max": float(non_conservativity(jac).max()),
             },
             config_hash=job.config_hash,
@@ -286,6 +331,12 @@ def _batched(model, sigma_scale: float = 1.0):
 
 
 def train(job: Job) -> None:
+    """Train one model kind on each manifold in turn (one process: imports paid once)."""
+    for name in job.cfg["manifolds"]:
+        _train_one(job, name, job.wildcards["kind"])
+
+
+def _train_one(job: Job, name: str, kind: str) -> None:
     """Train one manifold × model kind (all seeds as one batched model), then measure ID, gate, asymmetry."""
     from paperdag.papers.gauge_freedom.model import BatchedScoreModel, DSMTask
     from paperdag.training import fit
@@ -293,7 +344,6 @@ def train(job: Job) -> None:
     cfg, tc = job.cfg, job.cfg["training"]
     seed_everything(0, threads=job.threads)
     t0 = time.perf_counter()
-    name, kind = job.wildcards["manifold"], job.wildcards["kind"]
     m = _manifold(cfg, name)
     seeds = list(cfg["seeds"])
     stream = tc["steps"] * tc["batch"]  # a fresh point for every draw of training
@@ -313,9 +363,9 @@ def train(job: Job) -> None:
     history = fit(
         task,
         steps=tc["steps"],
-        label=job.label,
+        label=f"{job.label}/{name}",
         run_labels=[f"{name}/{kind}/seed{s}" for s in seeds],
-        checkpoint_dir=job.checkpoint_dir() / job.config_hash,
+        checkpoint_dir=job.checkpoint_dir() / job.config_hash / name,
         checkpoint_every=tc["checkpoint_every"],
         log_every=max(tc["steps"] // 10, 1),
         accelerator=job.accelerator(),
@@ -370,6 +420,7 @@ def train(job: Job) -> None:
         tr["n_trained_steps"],
         tr["n_record"],
     )
+    del data, task  # the fresh-sample stream (~300 MB) before the next manifold's
     _save_npz(_out(job, spec.trained_curves(name, kind)), spectra_star=spectra_star, traj=svs, traj_sigmas=grid)
     final_losses = history[-1][1] if history else [float("nan")] * len(seeds)
     for i, seed in enumerate(seeds):

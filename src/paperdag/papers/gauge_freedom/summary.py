@@ -58,7 +58,7 @@ def gmm_table(runs: pd.DataFrame) -> pd.DataFrame:
         moments = gmm.groupby("variant")["mode_moment_error"].agg(["mean", "std"]).reset_index()
         moments.columns = ["variant", "mode_moment_error_mean", "mode_moment_error_std"]
         agg = agg.merge(moments, how="left")
-    for col in ("loglik_diff_vs_c0_per_dim", "loglik_err_vs_exact_per_dim"):
+    for col in ("loglik_diff_vs_c0_per_dim", "loglik_diff_control_per_dim", "loglik_err_vs_exact_per_dim"):
         if col in gmm:
             agg = agg.merge(gmm.groupby("variant")[col].max().reset_index(), how="left")
     return agg
@@ -106,9 +106,11 @@ def _spectra_figure(paper_dir: Path, cfg: dict[str, Any]) -> plt.Figure:
         for label, arr in [
             ("exact", analytic.get(f"spectra_{name}_exact")),
             ("exact + ID gauge", analytic.get(f"spectra_{name}_id_gauge")),
+            ("weak normal (control)", analytic.get(f"spectra_{name}_weak_normal")),
         ]:
             if arr is not None:
-                ax.semilogy(np.arange(1, arr.shape[-1] + 1), arr.mean(0), "k-" if label == "exact" else "k:", label=label)
+                style = {"exact": "k-", "exact + ID gauge": "k:"}.get(label, "C7--")
+                ax.semilogy(np.arange(1, arr.shape[-1] + 1), arr.mean(0), style, label=label)
         for kind, style in (("conservative", "C0-o"), ("unconstrained", "C3-s")):
             cur = _load(paper_dir / spec.trained_curves(name, kind))
             if cur is not None and cur["spectra_star"].size:
@@ -128,12 +130,12 @@ def _spectra_figure(paper_dir: Path, cfg: dict[str, Any]) -> plt.Figure:
 def _trajectory_figure(paper_dir: Path, cfg: dict[str, Any]) -> plt.Figure:
     analytic = _load(paper_dir / spec.ANALYTIC_CURVES) or {}
     names = cfg["manifolds"]
-    panels = [("exact", None)] + [(k, k) for k in cfg["kinds"]]
+    panels = [("exact", None), ("weak normal (control)", "weak_normal")] + [(k, k) for k in cfg["kinds"]]
     fig, axes = plt.subplots(len(names), len(panels), figsize=(3.6 * len(panels), 3.0 * len(names)), squeeze=False)
     for row, name in zip(axes, names):
         for ax, (label, kind) in zip(row, panels):
-            if kind is None:
-                svs, sig = analytic.get(f"traj_{name}_exact"), analytic.get("traj_sigmas")
+            if kind in (None, "weak_normal"):
+                svs, sig = analytic.get(f"traj_{name}_{kind or 'exact'}"), analytic.get("traj_sigmas")
                 svs = svs[0] if svs is not None else None
             else:
                 cur = _load(paper_dir / spec.trained_curves(name, kind))
