@@ -217,11 +217,11 @@ def _reg_runs(effect: dict[str, dict[float, float]], seeds=SEEDS, noise: float =
 GOOD_REG = {"one_pass": {1e-4: 0.0005, 1e-3: 0.01, 1e-2: 0.2}, "multi_epoch": {1e-4: -0.05, 1e-3: -0.3, 1e-2: -0.5}}
 
 
-def _gap_runs() -> pd.DataFrame:
+def _gap_runs(reg: dict | None = None) -> pd.DataFrame:
     """One-pass sweep runs at ≥ 20 tokens/param with train ≈ validation, plus the reg runs."""
     sweep = _sweep_runs(widths=(16,)).assign(regime="one_pass", batch=16, method="lr", tokens_per_param=21.4)
     sweep = sweep.assign(train_loss=sweep.val_loss * 0.995)
-    return pd.concat([sweep, _reg_runs(GOOD_REG)], ignore_index=True)
+    return pd.concat([sweep, _reg_runs(reg or GOOD_REG)], ignore_index=True)
 
 
 def test_one_pass_gap_passes_catches_multi_epoch_control_and_needs_enough_configs() -> None:
@@ -229,6 +229,9 @@ def test_one_pass_gap_passes_catches_multi_epoch_control_and_needs_enough_config
     res = evaluate_claim(_claim("one_pass_gap"), runs, "default")
     assert res.status == PASS and res.gates[0]["status"] == PASS
     assert res.negative_control["status"] == CAUGHT and res.negative_control["value"] > 0.3
+    # multi-epoch runs that alone would not pass the learnability gate: the control still keeps the one-pass runs
+    overfit = _gap_runs({**GOOD_REG, "multi_epoch": {0.0: 1.0, 1e-4: 1.0, 1e-3: 1.0, 1e-2: 1.0}})
+    assert evaluate_claim(_claim("one_pass_gap"), overfit, "default").negative_control["status"] == CAUGHT
     # too few configurations with enough tokens per parameter: inconclusive
     one_lr = (runs.experiment == "sweep") & (runs.lr <= runs.lr.min() * 1.01)
     few = runs[one_lr | (runs.regime == "multi_epoch")]

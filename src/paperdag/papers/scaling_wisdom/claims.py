@@ -20,7 +20,7 @@ Asserted claims carry adequacy gates and a negative control (`paperdag.claims`):
 * `crossover_sign_change` with η* tuned at D_ref in the middle of the widths; gate: widths on
   both sides of D_ref and η*(D_ref) interior; control: the two rules exchanged above D_ref.
 * `one_pass_gap`: gate: at least `gap_min_configs` one-pass configurations with enough tokens per
-  parameter; control: the multi-epoch runs (which repeat their data) in place of the one-pass ones.
+  parameter; control: the multi-epoch runs (which repeat their data) added as one-pass configurations.
 * `l2_one_pass`: gates: enough paired seeds, 2 SE below `l2_resolution` (a "no help" verdict
   must be able to see help), and the validation-best λ > 0 below the grid's largest λ (else a
   larger λ might still help); control: the multi-epoch runs, where L2 does help, in its place.
@@ -125,17 +125,18 @@ def _gap_count(source: str, c: dict[str, Any]) -> Callable[[pd.DataFrame], Outco
 
 
 def multi_epoch_as_one_pass(source: str, c: dict[str, Any]) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """Control for the one-pass gap: the multi-epoch runs (train loss on repeated data) relabelled as the
-    one-pass runs. They trained on 30 × 20K tokens, 18.9 tokens per parameter at width 32: counted
-    as meeting the tokens-per-parameter filter, since their *unique* data is what differs."""
+    """Control for the one-pass gap: the multi-epoch runs (train loss on repeated data) added as one-pass
+    configurations of their own. Nothing is removed, so the learnability gate sees the same runs.
+    They trained on 30 × 20K tokens, 18.9 tokens per parameter at width 32: counted as meeting the
+    tokens-per-parameter filter, since their *unique* data is what differs."""
 
     def fn(runs: pd.DataFrame) -> pd.DataFrame:
-        src = (runs["source"] == source).to_numpy()
-        one = src & (runs["regime"] == "one_pass").to_numpy()
-        multi = runs[src & (runs["regime"] == "multi_epoch").to_numpy()].copy()
+        sel = ((runs["source"] == source) & (runs["regime"] == "multi_epoch")).to_numpy()
+        multi = runs[sel].copy()
         multi["regime"] = "one_pass"
+        multi["method"] = multi["method"].astype(str) + " (multi-epoch)"
         multi["tokens_per_param"] = multi["tokens_per_param"].clip(lower=c["gap_min_tokens_per_param"])
-        return pd.concat([runs[~one], multi], ignore_index=True)
+        return pd.concat([runs, multi], ignore_index=True)
 
     return fn
 
@@ -555,7 +556,7 @@ def claims(cfg: dict[str, Any]) -> list[Claim]:
             _gated(src, m, _gap(src, c)),
             gates=[Gate("gap_configs", f"≥ {c['gap_min_configs']} one-pass configurations with "
                         f"≥ {c['gap_min_tokens_per_param']:g} tokens/param", _gap_count(src, c))],
-            control=Control("the multi-epoch runs (train loss on repeated data) in place of the one-pass runs",
+            control=Control("the multi-epoch runs (train loss on repeated data) added as one-pass configurations",
                             multi_epoch_as_one_pass(src, c)),
         ),
         Claim(
