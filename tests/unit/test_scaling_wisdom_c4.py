@@ -234,11 +234,17 @@ def test_run_ensemble_on_c4_one_pass_and_multi_epoch(corpus) -> None:
         "eps": 1e-8,
         "clip": 1.0,
         "checkpoint_every": 1000,
+        "loss_tail_frac": 0.1,
+        "log_points": 4,
     }
     arch = {"context": 16, "layers": 1, "head_dim": 16}
-    kw = dict(width=16, batch=4, arch=arch, train=train, n_eval_seqs=4, threads=1, label="c4 test")
+    peak = {"cpu_size": 64, "gpu_size": 256, "seconds": 0.01}
+    kw = dict(width=16, batch=4, arch=arch, train=train, n_eval_seqs=4, eval_seed=987654, peak=peak, threads=1, label="c4 test")
     one = run_ensemble(src, [ModelSpec(lr=1e-2, seed=0)], tokens=640, **kw)
     multi = run_ensemble(src, [ModelSpec(lr=1e-2, seed=0, l2=1e-3)], tokens=340, regime="multi_epoch", epochs=2, **kw)
     for rec in one + multi:
         assert math.isfinite(rec["test_loss"]) and math.isfinite(rec["val_loss"]) and math.isnan(rec["order1_entropy"])
     assert one[0]["steps"] == 10 and multi[0]["steps"] == 2 * (340 // 17 // 4)
+    # each run carries what it ran with, by value
+    assert one[0]["settings"]["lr"] == 1e-2 and multi[0]["settings"]["l2"] == 1e-3 and multi[0]["settings"]["epochs"] == 2
+    assert one[0]["settings"]["train"]["z_loss"] == 1e-4 and one[0]["settings"]["steps"] == 10

@@ -17,7 +17,10 @@ CFG = {
         "gate_margin": 0.1,
         "gap_tolerance": 0.02,
         "gap_min_tokens_per_param": 20.0,
+        "gap_min_configs": 3,
         "l2_se": 2.0,
+        "l2_min_seeds": 3,
+        "l2_resolution": 0.02,
         "slope_max": -0.3,
         "below_se": 2.0,
         "delta_min": 0.02,
@@ -191,3 +194,71 @@ def test_crossover_sign_change_passes_fails_without_it_and_catches_its_control()
     # all widths on one side of D_ref: inconclusive
     one_side = pd.concat([_sweep_runs(), _cross_runs({128: 0.1, 256: 0.2})], ignore_index=True)
     assert evaluate_claim(_claim("crossover_sign_change"), one_side, "default").status in (INCONCLUSIVE, "not evaluated")
+
+
+L2S = (0.0, 1e-4, 1e-3, 1e-2)
+
+
+def _reg_runs(effect: dict[str, dict[float, float]], seeds=SEEDS, noise: float = 0.002) -> pd.DataFrame:
+    """Reg runs at width 32: per regime, test/val loss = base + effect[regime][λ] + seed noise; the
+    multi-epoch train loss sits far below validation (repeated data), the one-pass one just below."""
+    rows = []
+    for regime, eff in effect.items():
+        for lam in L2S:
+            for s in seeds:
+                v = 2.0 + eff.get(lam, 0.0) + noise * ((s * 7 + int(lam * 1e4)) % 5 - 2)
+                train = v - (0.8 if regime == "multi_epoch" else 0.005)
+                tpp = 18.9 if regime == "multi_epoch" else 21.0
+                rows.append(_base(experiment="reg", regime=regime, width=32, batch=16, method=f"l2_{lam:.3g}", l2=lam, wd=0.0,
+                                  lr=0.05, seed=s, val_loss=v, test_loss=v, train_loss=train, tokens_per_param=tpp))
+    return pd.DataFrame(rows)
+
+
+GOOD_REG = {"one_pass": {1e-4: 0.0005, 1e-3: 0.01, 1e-2: 0.2}, "multi_epoch": {1e-4: -0.05, 1e-3: -0.3, 1e-2: -0.5}}
+
+
+def _gap_runs(reg: dict | None = None) -> pd.DataFrame:
+    """One-pass sweep runs at ≥ 20 tokens/param with train ≈ validation, plus the reg runs."""
+    sweep = _sweep_runs(widths=(16,)).assign(regime="one_pass", batch=16, method="lr", tokens_per_param=21.4)
+    sweep = sweep.assign(train_loss=sweep.val_loss * 0.995)
+    return pd.concat([sweep, _reg_runs(reg or GOOD_REG)], ignore_index=True)
+
+
+def test_one_pass_gap_passes_catches_multi_epoch_control_and_needs_enough_configs() -> None:
+    runs = _gap_runs()
+    res = evaluate_claim(_claim("one_pass_gap"), runs, "default")
+    assert res.status == PASS and res.gates[0]["status"] == PASS
+    assert res.negative_control["status"] == CAUGHT and res.negative_control["value"] > 0.3
+    # multi-epoch runs that alone would not pass the learnability gate: the control still keeps the one-pass runs
+    overfit = _gap_runs({**GOOD_REG, "multi_epoch": {0.0: 1.0, 1e-4: 1.0, 1e-3: 1.0, 1e-2: 1.0}})
+    assert evaluate_claim(_claim("one_pass_gap"), overfit, "default").negative_control["status"] == CAUGHT
+    # too few configurations with enough tokens per parameter: inconclusive
+    one_lr = (runs.experiment == "sweep") & (runs.lr <= runs.lr.min() * 1.01)
+    few = runs[one_lr | (runs.regime == "multi_epoch")]
+    assert evaluate_claim(_claim("one_pass_gap"), few, "default").status == INCONCLUSIVE
+
+
+def test_l2_one_pass_passes_fails_when_l2_helps_and_its_gates() -> None:
+    res = evaluate_claim(_claim("l2_one_pass"), _reg_runs(GOOD_REG), "default")
+    assert res.status == PASS and all(g["status"] == PASS for g in res.gates)
+    assert res.negative_control["status"] == CAUGHT
+    helps = _reg_runs({**GOOD_REG, "one_pass": {1e-4: -0.0005, 1e-3: -0.05, 1e-2: 0.2}})
+    assert evaluate_claim(_claim("l2_one_pass"), helps, "default").status == FAIL
+    # seed noise too large to resolve 0.02 nats: inconclusive, not a pass
+    noisy = _reg_runs(GOOD_REG, noise=0.05)
+    out = evaluate_claim(_claim("l2_one_pass"), noisy, "default")
+    assert out.status == INCONCLUSIVE and any(g["id"] == "l2_resolution" and g["status"] == FAIL for g in out.gates)
+    # the best λ > 0 at the grid's top: a larger λ might help, inconclusive
+    top = _reg_runs({**GOOD_REG, "one_pass": {1e-4: 0.01, 1e-3: 0.005, 1e-2: 0.001}})
+    out = evaluate_claim(_claim("l2_one_pass"), top, "default")
+    assert out.status == INCONCLUSIVE and any(g["id"] == "l2_grid_top" and g["status"] == FAIL for g in out.gates)
+    # two seeds: inconclusive
+    assert evaluate_claim(_claim("l2_one_pass"), _reg_runs(GOOD_REG, seeds=(0, 1)), "default").status == INCONCLUSIVE
+
+
+def test_l2_multi_epoch_passes_and_its_zero_l2_control_is_caught() -> None:
+    res = evaluate_claim(_claim("l2_multi_epoch"), _reg_runs(GOOD_REG), "default")
+    assert res.status == PASS and res.gates[0]["status"] == PASS and res.measured < -0.4
+    assert res.negative_control["status"] == CAUGHT and res.negative_control["value"] == pytest.approx(0.0)
+    no_help = _reg_runs({**GOOD_REG, "multi_epoch": {1e-4: 0.001, 1e-3: 0.002, 1e-2: 0.05}})
+    assert evaluate_claim(_claim("l2_multi_epoch"), no_help, "default").status == FAIL

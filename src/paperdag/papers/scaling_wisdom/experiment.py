@@ -8,9 +8,10 @@ Runs are compared at equal tokens: steps = tokens / (batch · context).
 * multi-epoch regime: a fixed training set (per seed for a Markov source) read for
   `epochs` epochs in a fresh order each epoch.
 
-The one-pass train loss is the mean *pre-update* batch cross-entropy over the last 10% of
-steps (the protocol's definition); validation and test losses are measured on fixed
-held-out sets after training. Validation is used for tuning, test for the claims.
+The one-pass train loss is the mean *pre-update* batch cross-entropy over the last
+`train.loss_tail_frac` (10%) of steps (the protocol's definition); validation and test losses
+are measured on fixed held-out sets (drawn with `eval_seed`) after training. Validation is
+used for tuning, test for the claims. Every setting comes from the caller (config.yaml).
 """
 from __future__ import annotations
 
@@ -41,7 +42,6 @@ from paperdag.training import fit
 log = logging.getLogger(__name__)
 
 VAL_STREAM, TEST_STREAM, TRAIN_SET_STREAM = 1, 2, 3
-EVAL_SEED = 987_654  # one fixed evaluation set per source, shared by every run
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class LMTask(nn.Module):
         self.seeds = sorted({s.seed for s in specs})
         self.seed_index = torch.tensor([self.seeds.index(s.seed) for s in specs])
         self.train_sets = train_sets
-        self.tail_start = int(math.floor(0.9 * steps))
+        self.tail_start = int(math.floor((1.0 - train["loss_tail_frac"]) * steps))
         M = len(specs)
         self.register_buffer("l2", torch.tensor([s.l2 for s in specs]))
         self.register_buffer("tail_sum", torch.zeros(M))
@@ -138,8 +138,9 @@ def evaluate(model: BatchedGPT, data: torch.Tensor, chunk: int = 64) -> torch.Te
     return total / len(data)
 
 
-def eval_sets(source: Source, n_seqs: int, context: int) -> dict[str, torch.Tensor]:
-    return {name: source.fixed_set(EVAL_SEED, n_seqs, context + 1, stream)
+def eval_sets(source: Source, n_seqs: int, context: int, seed: int) -> dict[str, torch.Tensor]:
+    """The validation and test sets (one fixed draw per source, shared by every run)."""
+    return {name: source.fixed_set(seed, n_seqs, context + 1, stream)
             for name, stream in (("val", VAL_STREAM), ("test", TEST_STREAM))}
 
 
@@ -154,13 +155,15 @@ def multi_epoch_sets(source: Source, seeds: Sequence[int], tokens: int, context:
 
 
 def run_ensemble(source: Source, specs: Sequence[ModelSpec], *, width: int, batch: int, tokens: int,
-                 arch: dict[str, Any], train: dict[str, Any], n_eval_seqs: int, threads: int, label: str,
-                 regime: str = "one_pass", epochs: int = 1, checkpoint_dir: Path | None = None,
-                 accelerator: str = "cpu") -> list[dict[str, Any]]:
-    """Train the ensemble and return one metrics record per model (identity fields added by the caller).
+                 arch: dict[str, Any], train: dict[str, Any], n_eval_seqs: int, eval_seed: int, peak: dict[str, Any],
+                 threads: int, label: str, regime: str = "one_pass", epochs: int = 1,
+                 checkpoint_dir: Path | None = None, accelerator: str = "cpu") -> list[dict[str, Any]]:
+    """Train the ensemble and return one metrics record per model (identity fields added by the caller),
+    each with `settings`: what that model ran with, by value (written by `paperdag.runs.write_run`).
 
     On a GPU (`accelerator="gpu"`) data are still drawn on the CPU, so every device sees the
-    same token stream; MFU is then measured against the GPU's own float32 matmul peak.
+    same token stream; MFU is then measured against the GPU's own float32 matmul peak
+    (`peak`: matmul size per device and measuring time; measured once per process).
     """
     gpt = GPTConfig(vocab=source.vocab, context=arch["context"], width=width, layers=arch["layers"],
                     head_dim=arch["head_dim"])
@@ -174,16 +177,18 @@ def run_ensemble(source: Source, specs: Sequence[ModelSpec], *, width: int, batc
     torch.manual_seed(0)
     task = LMTask(source, specs, gpt, batch=batch, steps=steps, train=train, train_sets=train_sets)
     device = "cuda" if accelerator == "gpu" else "cpu"
-    peak = matmul_peak_flops(threads, device=device)
+    peak_flops = matmul_peak_flops(threads, size=peak["gpu_size" if device != "cpu" else "cpu_size"],
+                                   seconds=peak["seconds"], device=device)
     t0 = time.perf_counter()
-    fit(task, steps=steps, label=label, run_labels=[f"lr={s.lr:.3g} seed={s.seed} l2={s.l2} wd={s.wd}" for s in specs],
-        checkpoint_dir=checkpoint_dir, checkpoint_every=train["checkpoint_every"], log_every=max(1, steps // 4),
-        accelerator=accelerator)
+    history = fit(task, steps=steps, label=label,
+                  run_labels=[f"lr={s.lr:.3g} seed={s.seed} l2={s.l2} wd={s.wd}" for s in specs],
+                  checkpoint_dir=checkpoint_dir, checkpoint_every=train["checkpoint_every"],
+                  log_every=max(1, steps // train["log_points"]), accelerator=accelerator)
     wall = time.perf_counter() - t0
     task.to(device)  # `fit` hands the task back on the CPU; evaluate where it trained
     trained_tokens = steps * batch * gpt.context
     flops = train_flops_per_token(gpt) * trained_tokens * len(specs)
-    losses = {name: evaluate(task.model, data) for name, data in eval_sets(source, n_eval_seqs, gpt.context).items()}
+    losses = {name: evaluate(task.model, data) for name, data in eval_sets(source, n_eval_seqs, gpt.context, eval_seed).items()}
     ent = source.entropies()
     P = n_params(gpt)
     train_loss = (task.tail_sum / task.tail_count.clamp(min=1)).tolist()
@@ -199,6 +204,11 @@ def run_ensemble(source: Source, specs: Sequence[ModelSpec], *, width: int, batc
             "diverged": diverged, "entropy_rate": ent["entropy_rate"], "order1_entropy": ent["order1_entropy"],
             "test_excess": float(losses["test"][i]) - ent["entropy_rate"],
             "ensemble_size": len(specs), "ensemble_wall_s": wall, "ensemble_tokens_per_s": trained_tokens * len(specs) / wall,
-            "matmul_peak_gflops": peak / 1e9, "mfu": flops / wall / peak, "threads": threads, "device": device,
+            "matmul_peak_gflops": peak_flops / 1e9, "mfu": flops / wall / peak_flops, "threads": threads, "device": device,
+            "curve": history.curve(i),  # logged pre-update batch losses (train_loss); no validation curve
+            "settings": {**asdict(spec), "source": source.name, "vocab": source.vocab, "arch": dict(arch), "width": width,
+                         "batch": batch, "regime": regime, "epochs": epochs, "tokens": tokens, "steps": steps,
+                         "train": {k: v for k, v in train.items() if k not in ("batch", "tokens")},
+                         "n_eval_seqs": n_eval_seqs, "eval_seed": eval_seed, "threads": threads, "device": device},
         })
     return records

@@ -11,6 +11,7 @@ share a seed start from identical weights whatever else is in the batch.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -109,10 +110,16 @@ class BatchedGPT(nn.Module):
 
 
 def lm_losses(logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-model mean cross-entropy (nats/token) and mean squared log-partition (for the z-loss)."""
-    M, V = logits.shape[0], logits.shape[-1]
-    ce = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), reduction="none").view(M, -1).mean(1)
-    z2 = torch.logsumexp(logits, dim=-1).pow(2).reshape(M, -1).mean(1)
+    """Per-model mean cross-entropy (nats/token) and mean squared log-partition (for the z-loss).
+
+    One log-partition serves both (cross-entropy = log Z − the target's logit): the same values
+    as `F.cross_entropy` plus a second `logsumexp`, for one pass over the logits fewer.
+    """
+    M = logits.shape[0]
+    lse = torch.logsumexp(logits, dim=-1)
+    picked = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    ce = (lse - picked).reshape(M, -1).mean(1)
+    z2 = lse.pow(2).reshape(M, -1).mean(1)
     return ce, z2
 
 
@@ -137,16 +144,20 @@ def train_flops_per_token(cfg: GPTConfig) -> float:
     return 6.0 * matmul_params(cfg) + 12.0 * cfg.layers * cfg.width * cfg.context
 
 
-def matmul_peak_flops(threads: int, size: int | None = None, seconds: float = 0.4, device: str = "cpu") -> float:
-    """Measured float32 matmul peak (FLOP/s) of this process's threads, or of the GPU: best of repeated n×n products.
-
-    n is 384 on a CPU and 8192 on a GPU (large enough to saturate it); the GPU keeps its default
-    float32 matmul precision (no TF32), the same precision the models train in.
+def matmul_peak_flops(threads: int, size: int, seconds: float, device: str = "cpu") -> float:
+    """Measured float32 matmul peak (FLOP/s) of this process's threads, or of the GPU: best of repeated
+    size×size products over `seconds` (config: 384 on a CPU, 8192 on a GPU, large enough to saturate
+    it). Measured once per process and setting: a job's ensembles share one denominator. The GPU
+    keeps its default float32 matmul precision (no TF32), the same precision the models train in.
     """
+    torch.set_num_threads(threads)
+    return _measured_peak(threads, size, seconds, device)
+
+
+@functools.cache
+def _measured_peak(threads: int, size: int, seconds: float, device: str) -> float:
     import time
 
-    size = size or (8192 if device != "cpu" else 384)
-    torch.set_num_threads(threads)
     a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
     sync = torch.cuda.synchronize if device != "cpu" else (lambda: None)
     (a @ b).sum().item()  # warm-up
@@ -161,4 +172,3 @@ def matmul_peak_flops(threads: int, size: int | None = None, seconds: float = 0.
         spent += dt
         best = max(best, 8 * 2 * size**3 / dt)
     return best
-

@@ -75,10 +75,16 @@ def batch_lrs(cfg: dict[str, Any]) -> dict[int, list[float]]:
     return out
 
 
+def unit_seeds(cfg: dict[str, Any], unit: str) -> list[int]:
+    """The seeds of a sweep, crossover or reg unit: `unit_seeds[unit]` where config names the unit
+    (fewer seeds where the standard errors allow, for the CPU budget), else `seeds`."""
+    return [int(s) for s in cfg["unit_seeds"].get(unit, cfg["seeds"])]
+
+
 def unit_files(cfg: dict[str, Any], unit: str) -> list[str]:
     """The run files one unit writes, in the order its stage function trains them."""
     kind, *args = unit.split("/")
-    seeds = cfg["seeds"]
+    seeds = unit_seeds(cfg, unit)
     if kind == "sweep":
         source, width = args
         base = [SWEEP.format(source=source, width=width, lr=lr_tag(lr), seed=s) for lr in cfg["lr_grid"] for s in seeds]
@@ -186,7 +192,9 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
                 "train": {"batch": cfg["train"]["batch"]}}
     units = cfg["jobs"][wildcards["job"]]
     sources = job_sources(cfg, units)
-    out = {k: cfg[k] for k in ("vocab", "arch", "train", "seeds", "n_eval_seqs", "lr_grid", "lr_extend")}
+    keys = ("vocab", "arch", "train", "n_eval_seqs", "eval_seed", "peak", "lr_grid", "lr_extend")
+    out = {k: cfg[k] for k in keys}
+    out["seeds"] = {u: unit_seeds(cfg, u) for u in units}
     out.update(job=wildcards["job"], units=units, sources={s: cfg["sources"][s] for s in sources},
                tuning={u: tuning_unit(cfg, u) for u in units},
                files={u: unit_files(cfg, u) for u in units + sorted({tuning_unit(cfg, u) for u in units} - {None})})

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from paperdag.papers.scaling_wisdom.spec import RULES, lr_tag, token_files
-from paperdag.runs import load_runs, write_run
+from paperdag.runs import SETTINGS, load_runs, write_run
 from paperdag.seeding import seed_everything
 from paperdag.stage import Job, results_root
 
@@ -22,12 +22,28 @@ log = logging.getLogger(__name__)
 PAPER = "scaling_wisdom"
 
 
+def _flat_settings(record: dict[str, Any]) -> dict[str, Any]:
+    """An extension run's record with its `settings` flattened to `settings.<key>…` columns, as
+    `paperdag.runs.load_runs` does for a metrics.json."""
+    out = {k: v for k, v in record.items() if k != SETTINGS}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}", v)
+        else:
+            out[prefix] = value
+
+    walk(SETTINGS, record.get(SETTINGS, {}))
+    return out
+
+
 def load_unit_runs(paths: Sequence[str]) -> pd.DataFrame:
     """Runs from metrics.json files plus the runs listed in sweep extension files (extension.json)."""
     import pandas as pd
 
     runs = load_runs([p for p in paths if p.endswith("metrics.json")])
-    extra = [r for p in paths if p.endswith("extension.json") for r in json.loads(Path(p).read_text())["runs"]]
+    extra = [_flat_settings(r) for p in paths if p.endswith("extension.json") for r in json.loads(Path(p).read_text())["runs"]]
     return pd.concat([runs, pd.DataFrame.from_records(extra)], ignore_index=True) if extra else runs
 
 
@@ -46,6 +62,7 @@ class _Unit:
         self.tune_unit = tune
         self.started = time.perf_counter()
         self.accelerator = accelerator
+        self.seeds = [int(s) for s in job.cfg["seeds"][unit]]
 
     def source(self, name: str):
         from paperdag.papers.scaling_wisdom.sources import make_source
@@ -69,16 +86,22 @@ class _Unit:
         cfg, job = self.job.cfg, self.job
         label = f"{job.label} {self.name}{tag}"
         ckpt = job.checkpoint_dir() / job.config_hash / (self.name + tag).replace("/", "_").replace(" ", "_")
-        return run_ensemble(self.source(source), specs, width=width, batch=batch, tokens=tokens, arch=cfg["arch"],
-                            train=cfg["train"], n_eval_seqs=cfg["n_eval_seqs"], threads=job.threads, label=label,
-                            regime=regime, epochs=epochs, checkpoint_dir=ckpt, accelerator=self.accelerator)
+        records = run_ensemble(self.source(source), specs, width=width, batch=batch, tokens=tokens, arch=cfg["arch"],
+                               train=cfg["train"], n_eval_seqs=cfg["n_eval_seqs"], eval_seed=cfg["eval_seed"],
+                               peak=cfg["peak"], threads=job.threads, label=label, regime=regime, epochs=epochs,
+                               checkpoint_dir=ckpt, accelerator=self.accelerator)
+        for r in records:  # by value: the source's own settings and the unit that ran it
+            r[SETTINGS].update(source_config=dict(cfg["sources"][source]), unit=self.name)
+        return records
 
     def write(self, records: Sequence[dict[str, Any]], identity: Sequence[dict[str, Any]]) -> None:
         if not (len(self.paths) == len(records) == len(identity)):
             raise RuntimeError(f"{self.name}: {len(self.paths)} outputs for {len(records)} runs")
         for path, rec, ident in zip(self.paths, records, identity):
-            write_run(path, {**ident, **rec, "unit": self.name}, config_hash=self.job.config_hash, seed=rec["seed"],
-                      started=self.started)
+            metrics = {k: v for k, v in {**ident, **rec, "unit": self.name}.items() if k != SETTINGS}
+            tuned = {k: ident[k] for k in ("tuned_lr", "tuned_on") if k in ident}
+            write_run(path, metrics, config_hash=self.job.config_hash, seed=rec["seed"], started=self.started,
+                      settings={**rec[SETTINGS], **tuned})
 
 
 def _sweep(u: _Unit) -> None:
@@ -94,7 +117,7 @@ def _sweep(u: _Unit) -> None:
     source, width = u.args[0], int(u.args[1])
 
     def run(lrs: Sequence[float], tag: str) -> list[dict[str, Any]]:
-        specs = [ModelSpec(lr=float(lr), seed=s) for lr in lrs for s in cfg["seeds"]]
+        specs = [ModelSpec(lr=float(lr), seed=s) for lr in lrs for s in u.seeds]
         recs = u.train(source, specs, width=width, batch=cfg["train"]["batch"], tokens=cfg["train"]["tokens"], tag=tag)
         for r in recs:
             r.update(experiment="sweep", source=source, method=f"lr{lr_tag(r['lr'])}")
@@ -126,10 +149,10 @@ def _crossover(u: _Unit) -> None:
     width, d_ref, source = int(u.args[0]), int(cfg["crossover"]["ref"]), cfg["crossover"]["source"]
     tuned = u.tuned_lr()
     lrs = {"const": tuned["tuned_lr"], "scaled": tuned["tuned_lr"] * d_ref / width}
-    specs = [ModelSpec(lr=lrs[r], seed=s) for r in RULES for s in cfg["seeds"]]
+    specs = [ModelSpec(lr=lrs[r], seed=s) for r in RULES for s in u.seeds]
     records = u.train(source, specs, width=width, batch=cfg["train"]["batch"], tokens=cfg["train"]["tokens"])
     u.write(records, [{"experiment": "crossover", "source": source, "rule": r, "method": r, "d_ref": d_ref, **tuned}
-                      for r in RULES for _ in cfg["seeds"]])
+                      for r in RULES for _ in u.seeds])
 
 
 def _batch(u: _Unit) -> None:
@@ -156,14 +179,14 @@ def _reg(u: _Unit) -> None:
     source, regime = u.args
     tuned = u.tuned_lr()
     names = list(rc["methods"])
-    specs = [ModelSpec(lr=tuned["tuned_lr"], seed=s, **rc["methods"][m]) for m in names for s in cfg["seeds"]]
+    specs = [ModelSpec(lr=tuned["tuned_lr"], seed=s, **rc["methods"][m]) for m in names for s in u.seeds]
     if regime == "multi_epoch":
         me = rc["multi_epoch"]
         records = u.train(source, specs, width=rc["width"], batch=cfg["train"]["batch"], tokens=me["tokens"],
                           regime=regime, epochs=me["epochs"])
     else:
         records = u.train(source, specs, width=rc["width"], batch=cfg["train"]["batch"], tokens=cfg["train"]["tokens"])
-    u.write(records, [{"experiment": "reg", "source": source, "method": m, **tuned} for m in names for _ in cfg["seeds"]])
+    u.write(records, [{"experiment": "reg", "source": source, "method": m, **tuned} for m in names for _ in u.seeds])
 
 
 def download(job: Job) -> None:
