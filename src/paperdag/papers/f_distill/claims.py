@@ -1,9 +1,15 @@
 """The claims of f-distill, evaluated from the runs the pipeline measured.
 
 Default scale (toy T1, normal start), as the issue and protocol §5 state them: forward-KL beats
-reverse-KL on mode-mass TV in every seed and on mean Fréchet distance; forward-KL and JS are each
-within reverse-KL × factor + floor on FD and TV, with recall ≥ reverse-KL's − floor. The floors are
-the same metrics between two independent data samples of the same size, measured in the same run.
+reverse-KL on mode-mass TV in every seed and on mean Fréchet distance (the paired difference at least
+`margin_se` standard errors below 0); forward-KL and JS are each within reverse-KL × factor + floor
+on FD and TV, with recall ≥ reverse-KL's − floor. The floors are the same metrics between two
+independent data samples of the same size, measured in the same run. Toy gates: every compared
+student's metric trajectory moves over the last fifth of training by ≤ a declared fraction or ≤ a
+multiple of the metric's floor, and (for "beats") the mean paired difference exceeds the floor.
+Toy controls: for "beats", reverse-KL's own runs with seeds rotated stand in for forward-KL; for
+"not worse", the challenger's own final students restricted to their heaviest modes (a mode-seeking
+collapse measured by the toy job on fresh samples: `collapsed_*`).
 Digits (a stand-in for the paper's image benchmarks): forward-KL and JS each reach a lower final
 FD-digits than reverse-KL in every seed (paired), asserted only when every digits student's
 FD-digits curve has converged (a declared gate) and the metric separates the students from data
