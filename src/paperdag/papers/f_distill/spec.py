@@ -10,6 +10,7 @@ Light on purpose (no torch): the Snakefile imports it to build the DAG.
 - `report`: tables, figures, claims.json.
 One metrics.json per (task, init, divergence, seed).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -58,8 +59,11 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
         return ["downloads/{name}"]
     if stage == "report":
         figures = [f for f in FIGURES if f != "digits_samples" or "digits" in tasks(cfg)]
-        return ["claims.json"] + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")] + [
-            f"figures/{f}.{ext}" for f in figures for ext in ("png", "pdf")]
+        return (
+            ["claims.json"]
+            + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")]
+            + [f"figures/{f}.{ext}" for f in figures for ext in ("png", "pdf")]
+        )
     raise KeyError(stage)
 
 
@@ -87,15 +91,31 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
         return {"seeds": cfg["seeds"], "distill": cfg["distill"], "toy": cfg["toy"], "init": wildcards["init"]}
     if stage == "digits_prep":
         d = cfg["digits"]
-        keys = ("sigma_data", "sigma_min", "sigma_max", "teacher", "teacher_sampler_steps", "classifier", "n_eval",
-                "n_kid", "kid_floor_pairs", "knn_k", "inception_weights")
+        keys = (
+            "sigma_data",
+            "sigma_min",
+            "sigma_max",
+            "teacher",
+            "teacher_sampler_steps",
+            "classifier",
+            "n_eval",
+            "n_kid",
+            "kid_floor_pairs",
+            "knn_k",
+            "inception_weights",
+        )
         return {"digits": {k: d[k] for k in keys}}
     if stage == "digits":
         return {"seeds": cfg["seeds"], "distill": cfg["distill"], "digits": cfg["digits"]}
     if stage == "download":
         return {"download": cfg["downloads"][wildcards["name"]]}
     if stage == "report":
-        return {"tasks": tasks(cfg), "seeds": cfg["seeds"], "claims": cfg["claims"],
-                "toy": {k: cfg["toy"][k] for k in ("divergences", "inits", "n_modes", "radius", "std")},
-                "digits_divergences": cfg["digits"]["divergences"], "expected": cfg.get("expected", {})}
+        return {
+            "tasks": tasks(cfg),
+            "seeds": cfg["seeds"],
+            "claims": cfg["claims"],
+            "toy": {k: cfg["toy"][k] for k in ("divergences", "inits", "n_modes", "radius", "std", "control_kept_modes")},
+            "digits_divergences": cfg["digits"]["divergences"],
+            "expected": cfg.get("expected", {}),
+        }
     raise KeyError(stage)

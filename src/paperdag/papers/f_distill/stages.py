@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -11,7 +12,15 @@ import torch
 
 from paperdag.papers.f_distill.distill import Discriminator, DistillConfig, DistillTask, SharedTeacher, distill_config, slots
 from paperdag.papers.f_distill.edm import Denoiser, DenoiserTask, MixtureTeacher
-from paperdag.papers.f_distill.toy import SkewedStart, ToyEvaluator, area_under, floor_metrics, mixture, sample_mixture
+from paperdag.papers.f_distill.toy import (
+    SkewedStart,
+    ToyEvaluator,
+    area_under,
+    collapsed,
+    floor_metrics,
+    mixture,
+    sample_mixture,
+)
 from paperdag.runs import write_run
 from paperdag.seeding import seed_everything, step_generator
 from paperdag.stage import Job
@@ -33,8 +42,10 @@ def _write_runs(
     final: dict[str, np.ndarray],
     extra: dict[str, Any],
     t0: float,
+    settings: dict[str, Any],
 ) -> None:
-    """One metrics.json per slot; outputs are listed in spec order (divergence-major, then seed)."""
+    """One metrics.json per slot; outputs are listed in spec order (divergence-major, then seed).
+    `settings`: the resolved settings every slot shares; each run adds its divergence and seed."""
     for i, (div, seed) in enumerate(zip(names, slot_seeds)):
         traj = {m: trajectory[:, i, k].tolist() for k, m in enumerate(metric_names)}
         metrics = {
@@ -49,7 +60,8 @@ def _write_runs(
             **{f"auc_{m}": area_under(eval_steps, trajectory[:, i, k]) for k, m in enumerate(metric_names)},
             **extra.get(seed, {}),
         }
-        write_run(job.outputs[i], metrics, config_hash=job.config_hash, seed=seed, started=t0)
+        run_settings = {"task": task_name, "init": init, "divergence": div, "seed": seed, **settings}
+        write_run(job.outputs[i], metrics, config_hash=job.config_hash, seed=seed, started=t0, settings=run_settings)
 
 
 # ---------------------------------------------------------------- toy
@@ -61,8 +73,7 @@ def toy(job: Job) -> None:
     seed_everything(seeds[0], threads=job.threads)
     names, slot_seeds = slots(tc["divergences"], seeds)
     means, weights = mixture(tc["n_modes"], tc["radius"])
-    steps = {"student_steps": tc["skewed_student_steps"]} if init == "skewed" and tc.get("skewed_student_steps") else {}
-    dc = distill_config(cfg["distill"], tc, data_dim=2, **steps)
+    dc = distill_config(cfg["distill"], tc, data_dim=2)
 
     teacher: torch.nn.Module = MixtureTeacher(means, weights, tc["std"])
     if tc["teacher"] == "mlp":  # the protocol's variant: an MLP denoiser trained on the data
@@ -104,8 +115,28 @@ def toy(job: Job) -> None:
     )(samples)
     task.trajectory[-1] = torch.stack([final_eval[m].float() for m in TOY_METRICS], 1)
     final = {m: v.double().numpy() for m, v in final_eval.items()}
+    # the mode-coverage claims' negative control: the same students collapsed onto their heaviest modes
+    pool = task.samples(tc["control_pool"] * tc["n_eval"], stream=1)
+    control = ToyEvaluator(means, weights, reference, k=tc["knn_k"], sinkhorn_blur=tc["sinkhorn_blur"])(
+        collapsed(pool, means, weights, tc["control_kept_modes"], tc["n_eval"])
+    )
+    final.update({f"collapsed_{m}": control[m].double().numpy() for m in ("fd", "tv", "recall", "coverage")})
     floors = {s: floor_metrics(means, weights, tc["std"], tc["n_eval"], s, tc["knn_k"]) for s in seeds}
-    _write_runs(job, "toy", init, names, slot_seeds, eval_steps, task.trajectory.double().numpy(), TOY_METRICS, final, floors, t0)
+    settings = {"loop": dataclasses.asdict(dc), "toy": tc}
+    _write_runs(
+        job,
+        "toy",
+        init,
+        names,
+        slot_seeds,
+        eval_steps,
+        task.trajectory.double().numpy(),
+        TOY_METRICS,
+        final,
+        floors,
+        t0,
+        settings,
+    )
     from paperdag.io import atomic_path
 
     with atomic_path(job.outputs[-1]) as tmp:

@@ -1,4 +1,5 @@
 """Tables and figures of f-distill, from the runs (metrics.json) and the saved samples."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,9 +36,18 @@ def paired_table(runs: pd.DataFrame) -> pd.DataFrame:
             for m in _present(grp):
                 diff = (other[m] - base[m]).dropna()
                 if len(diff):
-                    rows.append(dict(task=task, init=init, divergence=div, metric=m, mean_diff=float(diff.mean()),
-                                     sd_diff=float(diff.std()) if len(diff) > 1 else float("nan"), n=len(diff),
-                                     lower=int((diff < 0).sum())))
+                    rows.append(
+                        dict(
+                            task=task,
+                            init=init,
+                            divergence=div,
+                            metric=m,
+                            mean_diff=float(diff.mean()),
+                            sd_diff=float(diff.std()) if len(diff) > 1 else float("nan"),
+                            n=len(diff),
+                            lower=int((diff < 0).sum()),
+                        )
+                    )
     return pd.DataFrame(rows, columns=["task", "init", "divergence", "metric", "mean_diff", "sd_diff", "n", "lower"])
 
 
@@ -46,8 +56,17 @@ def trajectory_table(runs: pd.DataFrame) -> pd.DataFrame:
     for _, r in runs.iterrows():
         for metric, values in r["trajectory"].items():
             for step, v in zip(r["eval_steps"], values):
-                rows.append(dict(task=r["task"], init=r["init"], divergence=r["divergence"], seed=r["seed"],
-                                 step=int(step), metric=metric, value=v))
+                rows.append(
+                    dict(
+                        task=r["task"],
+                        init=r["init"],
+                        divergence=r["divergence"],
+                        seed=r["seed"],
+                        step=int(step),
+                        metric=metric,
+                        value=v,
+                    )
+                )
     return pd.DataFrame(rows)
 
 
@@ -72,8 +91,14 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     # samples per divergence on the 2-D task (seed 0 of each start)
     toy_files = sorted(p for p in job.inputs if Path(p).name.startswith("toy_") and p.endswith(".npz"))
     inits = [Path(p).stem.removeprefix("toy_") for p in toy_files]
-    fig, axes = plt.subplots(max(1, len(toy_files)), len(order), figsize=(2.2 * len(order), 2.2 * max(1, len(toy_files))),
-                             squeeze=False, sharex=True, sharey=True)
+    fig, axes = plt.subplots(
+        max(1, len(toy_files)),
+        len(order),
+        figsize=(2.2 * len(order), 2.2 * max(1, len(toy_files))),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+    )
     for row, (path, init) in enumerate(zip(toy_files, inits)):
         data = np.load(path)
         names, seeds = list(data["names"]), list(data["seeds"])
@@ -89,15 +114,37 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
 
     # metric trajectories (mean over seeds)
     if len(traj):
-        g = sns.relplot(data=traj, x="step", y="value", hue="divergence", hue_order=order, col="metric",
-                        row=traj["task"] + "/" + traj["init"], kind="line", errorbar="sd",
-                        facet_kws={"sharey": False}, height=2.0, aspect=1.2)
+        g = sns.relplot(
+            data=traj,
+            x="step",
+            y="value",
+            hue="divergence",
+            hue_order=order,
+            col="metric",
+            row=traj["task"] + "/" + traj["init"],
+            kind="line",
+            errorbar="sd",
+            facet_kws={"sharey": False},
+            height=2.0,
+            aspect=1.2,
+        )
         save_figure(g.figure, figs / "trajectories")
 
     # final metric bars (mean ± sd over seeds)
     long = runs.melt(id_vars=["task", "init", "divergence", "seed"], value_vars=_present(runs), var_name="metric").dropna()
-    g = sns.catplot(data=long, x="divergence", y="value", order=order, col="metric",
-                    row=long["task"] + "/" + long["init"], kind="bar", errorbar="sd", sharey=False, height=2.0, aspect=1.0)
+    g = sns.catplot(
+        data=long,
+        x="divergence",
+        y="value",
+        order=order,
+        col="metric",
+        row=long["task"] + "/" + long["init"],
+        kind="bar",
+        errorbar="sd",
+        sharey=False,
+        height=2.0,
+        aspect=1.0,
+    )
     save_figure(g.figure, figs / "metric_bars")
 
     # digits sample grids (seed 0 of each divergence)
@@ -110,7 +157,8 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
         teacher = [("teacher (Heun)", data["teacher"][:64])] if "teacher" in data else []
         panels = [("data", data["real"][:64]), *teacher] + [
             (NAMES[d], data["samples"][[k for k, (n, s) in enumerate(zip(names, seeds)) if n == d and s == min(seeds)][0]][:64])
-            for d in dorder]
+            for d in dorder
+        ]
         for ax, (title, imgs) in zip(axes[0], panels):
             grid = imgs.reshape(8, 8, 8, 8).transpose(0, 2, 1, 3).reshape(64, 64)
             ax.imshow(grid, cmap="gray_r", vmin=-1, vmax=1)

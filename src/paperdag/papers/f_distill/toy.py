@@ -39,7 +39,7 @@ def mode_histogram(x: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
     return nn.functional.one_hot(k, means.shape[0]).float().mean(1)
 
 
-def knn_precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+def knn_precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Improved precision/recall: a point is covered if it lies within the k-NN radius of some point
     of the other set. real, fake: (M, N, d) → (precision, recall), each (M,)."""
 
@@ -62,8 +62,8 @@ class ToyEvaluator:
         means: torch.Tensor,
         weights: torch.Tensor,
         reference: torch.Tensor,
-        k: int = 3,
-        sinkhorn_blur: float = 0.05,
+        k: int,
+        sinkhorn_blur: float,
         n_sinkhorn: int = 0,
     ) -> None:
         self.means, self.weights, self.reference, self.k = means, weights, reference, k
@@ -119,7 +119,21 @@ class SkewedStart(nn.Module):
         return torch.optim.Adam(self.student.parameters(), lr=self.lr)
 
 
-def floor_metrics(means: torch.Tensor, weights: torch.Tensor, std: float, n: int, seed: int, k: int = 3) -> dict[str, float]:
+def collapsed(x: torch.Tensor, means: torch.Tensor, weights: torch.Tensor, kept: int, n: int) -> torch.Tensor:
+    """The negative control of the mode-coverage claims: each slot's own samples restricted to the `kept`
+    heaviest modes (a mode-seeking collapse of the same student): the first n samples of x (M, N, 2)
+    nearest to a kept mode (cycled if a slot has fewer: only a student far from trained, e.g. at smoke scale)."""
+    keep = weights.argsort(descending=True)[:kept]
+    nearest = torch.cdist(x, means.expand(x.shape[0], *means.shape)).argmin(-1)
+    inside = torch.isin(nearest, keep)
+    out = []
+    for i in range(x.shape[0]):
+        pts = x[i][inside[i]] if bool(inside[i].any()) else x[i]
+        out.append(pts[torch.arange(n) % len(pts)])
+    return torch.stack(out)
+
+
+def floor_metrics(means: torch.Tensor, weights: torch.Tensor, std: float, n: int, seed: int, k: int) -> dict[str, float]:
     """Noise floors: the metrics between two independent data samples of size n."""
     a = sample_mixture(means, weights, std, n, step_generator(seed, 0, 21))
     b = sample_mixture(means, weights, std, n, step_generator(seed, 0, 22))
