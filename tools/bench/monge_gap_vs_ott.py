@@ -30,10 +30,13 @@ fused (torch.compile) Sinkhorn loop and without; ott trains one model. The first
 ``--warmup`` more steps are untimed but reported; then ``--repeats`` blocks of ``--steps`` steps are timed per side,
 interleaved (paperdag fused, paperdag eager, ott, rotated each repeat), so load from other jobs hits all sides alike.
 Reported: median seconds per model-step (paperdag: block time / steps / models) and ott / paperdag.
+``--extra-scalings 0.9`` also times paperdag with a finer ε-scaling schedule than the training's 0.5 (config
+``fit_scaling``): geomloss stops after a fixed schedule, whose bias at 0.5 is what the accuracy lines show.
 
 Accuracy: on one fixed batch (x, T(x), y) with T the paperdag map after training, each solver's Sinkhorn divergence
 and Monge gap, with the settings used in training, against a float64 log-domain Sinkhorn run until the marginal
-error (ℓ1) is below 1e-9.
+error (ℓ1) is below 1e-9 (ε-scaled log-domain Sinkhorn, then Newton steps on the dual); paperdag's values also at
+the ``--accuracy-scalings`` (untimed). The reference agrees with POT's ``sinkhorn_log`` to its own convergence.
 """
 
 from __future__ import annotations
@@ -64,6 +67,17 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
             raise argparse.ArgumentTypeError(f"size '{part}' is not DIMxBATCH (e.g. 16x128)")
         sizes.append((int(dim), int(batch)))
     return sizes
+
+
+def parse_scalings(text: str) -> list[float]:
+    """'0.8,0.9' → [0.8, 0.9]: geomloss ε-scaling factors, each in (0, 1)."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of numbers") from err
+    if any(not 0 < v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"ε-scaling factors lie in (0, 1), not {text}")
+    return values
 
 
 def default_venv() -> Path:
@@ -108,8 +122,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--benchmark", default="gaussian", choices=["gaussian", "brenier"])
     p.add_argument("--no-eager", action="store_true", help="skip paperdag's unfused (fused_sinkhorn: false) side")
+    p.add_argument(
+        "--ott-relative-mean",
+        action="store_true",
+        help="also time ott with its built-in relative_epsilon='mean' (ε = scale × mean of the whole cost matrix)",
+    )
+    p.add_argument(
+        "--ott-thresholds",
+        type=lambda text: [float(v) for v in text.split(",") if v.strip()],
+        default=[],
+        help="also time ott with these Sinkhorn thresholds (its default: 1e-3), e.g. 1e-2: looser, faster, less accurate",
+    )
+    p.add_argument(
+        "--extra-scalings",
+        type=parse_scalings,
+        default=[],
+        help="also time paperdag (fused) at these ε-scaling factors, e.g. 0.9 (finer schedule, more accurate)",
+    )
+    p.add_argument(
+        "--accuracy-scalings",
+        type=parse_scalings,
+        default=parse_scalings("0.7,0.8,0.9,0.95"),
+        help="paperdag's accuracy also at these ε-scaling factors (untimed; default 0.7,0.8,0.9,0.95)",
+    )
     p.add_argument("--venv", type=Path, default=default_venv(), help="throwaway ott-jax venv (default: %(default)s)")
     p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument(
+        "--warm-compile-cache",
+        action="store_true",
+        help="keep torch.compile's on-disk cache (default: a fresh one, so the first step's compile time is the cold one)",
+    )
     p.add_argument("--ott-worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.steps < 1 or args.repeats < 1 or args.warmup < 0 or not args.seeds:
@@ -134,14 +176,22 @@ def ott_worker() -> None:
     sq = costs.SqEuclidean()
     state: dict = {}
 
-    def losses(blur: float, eps_scale: float):
-        def fitting(mapped, target):
-            return sinkdiv(mapped, target, cost_fn=sq, epsilon=2 * blur**2)[0], None
+    def losses(blur: float, eps_scale: float, relative: bool, threshold: float | None):
+        solve = {} if threshold is None else {"threshold": threshold}  # else ott's default Sinkhorn (1e-3)
+
+        def fitting(mapped, target, return_output=False):
+            div, out = sinkdiv(mapped, target, cost_fn=sq, epsilon=2 * blur**2, solve_kwargs=solve)
+            return div, (out if return_output else None)
 
         def regularizer(source, mapped, return_output=False):
+            if relative:  # ott's own relative ε: eps_scale × the mean of the whole n × n cost matrix
+                out = monge_gap_from_samples(
+                    source, mapped, cost_fn=sq, epsilon=eps_scale, relative_epsilon="mean", return_output=return_output, **solve
+                )
+                return out if return_output else (out, None)
             disp = jnp.mean(jnp.sum((source - mapped) ** 2, axis=-1))  # ott's cost: ‖·‖², no ½
             eps = jax.lax.stop_gradient(jnp.maximum(eps_scale * disp, 2e-6))  # paperdag: clamp 1e-6 in ½-units
-            out = monge_gap_from_samples(source, mapped, cost_fn=sq, epsilon=eps, return_output=return_output)
+            out = monge_gap_from_samples(source, mapped, cost_fn=sq, epsilon=eps, return_output=return_output, **solve)
             return out if return_output else (out, None)
 
         return fitting, regularizer
@@ -150,7 +200,7 @@ def ott_worker() -> None:
         cmd = msg["cmd"]
         if cmd == "setup":
             data = np.load(msg["data"])
-            fitting, reg = losses(msg["blur"], msg["eps_scale"])
+            fitting, reg = losses(msg["blur"], msg["eps_scale"], msg["relative"], msg["threshold"])
             model = PotentialMLP(
                 dim_hidden=msg["hidden"], is_potential=False, act_fn=functools.partial(jax.nn.gelu, approximate=False)
             )
@@ -164,26 +214,36 @@ def ott_worker() -> None:
                 num_train_iters=len(data["x"]),
                 rng=jax.random.PRNGKey(msg["seed"]),
             )
-            state.update(est=est, x=data["x"], y=data["y"], net=est.state_neural_net, reg=reg, fit=fitting)
+            state[msg["name"]] = {
+                "est": est,
+                "x": data["x"],
+                "y": data["y"],
+                "net": est.state_neural_net,
+                "reg": reg,
+                "fit": fitting,
+            }
             return {"ok": True}
         if cmd == "train":
-            est, net = state["est"], state["net"]
+            side = state[msg["name"]]
+            est, net = side["est"], side["net"]
             start = time.perf_counter()
             for t in range(msg["start"], msg["start"] + msg["steps"]):
-                batch = {"source": jnp.asarray(state["x"][t]), "target": jnp.asarray(state["y"][t])}
+                batch = {"source": jnp.asarray(side["x"][t]), "target": jnp.asarray(side["y"][t])}
                 net, _ = est.step_fn(net, batch, None, False, t)
             jax.block_until_ready(net.params)
-            state["net"] = net
+            side["net"] = net
             return {"seconds": time.perf_counter() - start}
         if cmd == "accuracy":
             data = np.load(msg["data"])
             x, mapped, y = (jnp.asarray(data[k]) for k in ("x", "mapped", "y"))
-            div, div_out = sinkdiv(mapped, y, cost_fn=sq, epsilon=2 * msg["blur"] ** 2)
-            gap, gap_out = state["reg"](x, mapped, return_output=True)
+            side = state[msg["name"]]
+            div, div_out = side["fit"](mapped, y, return_output=True)
+            gap, gap_out = side["reg"](x, mapped, return_output=True)
             return {
                 "sinkhorn_divergence": float(div) / 2,
                 "monge_gap": float(gap) / 2,  # into ½‖·‖² units
                 "sinkdiv_iters": [int(v) for v in div_out.n_iters],
+                "sinkdiv_converged": [bool(v) for v in div_out.converged],
                 "mg_iters": int(gap_out.n_iters),
                 "mg_converged": bool(gap_out.converged),
             }
@@ -289,15 +349,23 @@ def reference_ot(x, y, eps: float, tol: float = 1e-9, max_newton: int = 200):
     raise RuntimeError(f"reference solver did not reach a marginal error of {tol} (last {float(grad.abs().sum()):.2e})")
 
 
-def reference_values(x, mapped, y, blur: float, eps_scale: float) -> dict[str, float]:
-    """Converged S_ε(T#x̂, ŷ) (ε = blur²) and MG_ε(T) (ε = eps_scale × mean displacement), cost ½‖·‖²."""
+def reference_values(x, mapped, y, blur: float, eps_scale: float, relmean: bool = False) -> dict[str, float]:
+    """Converged S_ε(T#x̂, ŷ) (ε = blur²) and MG_ε(T) (ε = eps_scale × mean displacement), cost ½‖·‖²; with
+    `relmean`, also MG at ott's relative_epsilon="mean" ε (eps_scale × the mean of the whole cost matrix)."""
+    import torch
+
     eps = blur**2
     div = reference_ot(mapped, y, eps) - 0.5 * reference_ot(mapped, mapped, eps) - 0.5 * reference_ot(y, y, eps)
     disp = float(0.5 * ((x.double() - mapped.double()) ** 2).sum(-1).mean())
     mg_eps = max(eps_scale * disp, 1e-6)
     n = len(x)
     gap = disp - (reference_ot(x, mapped, mg_eps) - 2 * mg_eps * math.log(n))
-    return {"sinkhorn_divergence": div, "monge_gap": gap, "mg_eps": mg_eps, "displacement": disp}
+    out = {"sinkhorn_divergence": div, "monge_gap": gap, "mg_eps": mg_eps, "displacement": disp}
+    if relmean:
+        rel_eps = eps_scale * float(0.5 * torch.cdist(x.double(), mapped.double()).pow(2).mean())
+        out["mg_eps_relmean"] = rel_eps
+        out["monge_gap_relmean"] = disp - (reference_ot(x, mapped, rel_eps) - 2 * rel_eps * math.log(n))
+    return out
 
 
 def run_size(dim: int, batch: int, args: argparse.Namespace, cfg: dict, worker: OttWorker) -> dict:
@@ -317,8 +385,8 @@ def run_size(dim: int, batch: int, args: argparse.Namespace, cfg: dict, worker: 
     problem = make_problem(args.benchmark, dim, cfg["data"][args.benchmark])
     seeds = args.seeds
 
-    def make_side(fused: bool):
-        training = {**base, "batch": batch, "fused_sinkhorn": fused, "schedule": "constant"}
+    def make_side(fused: bool, fit_scaling: float = scaling):
+        training = {**base, "batch": batch, "fused_sinkhorn": fused, "schedule": "constant", "fit_scaling": fit_scaling}
         task = MapTask(
             problem,
             seeds,
@@ -347,29 +415,42 @@ def run_size(dim: int, batch: int, args: argparse.Namespace, cfg: dict, worker: 
     sides = {"paperdag_fused": make_side(True)}
     if not args.no_eager:
         sides["paperdag_eager"] = make_side(False)
+    for extra in args.extra_scalings:
+        sides[f"paperdag_fused_s{extra:g}"] = make_side(True, extra)
     with tempfile.TemporaryDirectory() as tmp:
         xs, ys = zip(*(draw_batches(problem, [seeds[0]], t, batch) for t in range(total)))
         np.savez(Path(tmp) / "batches.npz", x=torch.cat(xs).numpy(), y=torch.cat(ys).numpy())
-        worker(
-            cmd="setup",
-            data=str(Path(tmp) / "batches.npz"),
-            dim=dim,
-            hidden=hidden,
-            lr=lr,
-            blur=blur,
-            eps_scale=eps_scale,
-            lam=lam,
-            seed=seeds[0],
-        )
-        ott_pos = [0]
+        ott_sides = {"ott": (False, None)} | (
+            {"ott_relmean": (True, None)} if args.ott_relative_mean else {}
+        )  # (relative ε, threshold)
+        ott_sides |= {f"ott_tol{t:g}": (False, t) for t in args.ott_thresholds}
 
-        def ott_train(steps: int) -> float:
-            seconds = worker(cmd="train", start=ott_pos[0], steps=steps)["seconds"]
-            ott_pos[0] += steps
-            return seconds
+        def ott_side(name: str):
+            worker(
+                cmd="setup",
+                name=name,
+                relative=ott_sides[name][0],
+                threshold=ott_sides[name][1],
+                data=str(Path(tmp) / "batches.npz"),
+                dim=dim,
+                hidden=hidden,
+                lr=lr,
+                blur=blur,
+                eps_scale=eps_scale,
+                lam=lam,
+                seed=seeds[0],
+            )
+            pos = [0]
 
-        trainers = {name: train for name, (_, train) in sides.items()} | {"ott": ott_train}
-        models = {name: (1 if name == "ott" else len(seeds)) for name in trainers}
+            def train(steps: int) -> float:
+                seconds = worker(cmd="train", name=name, start=pos[0], steps=steps)["seconds"]
+                pos[0] += steps
+                return seconds
+
+            return train
+
+        trainers = {name: train for name, (_, train) in sides.items()} | {name: ott_side(name) for name in ott_sides}
+        models = {name: (1 if name.startswith("ott") else len(seeds)) for name in trainers}
         first = {name: train(1) for name, train in trainers.items()}  # compiles (jit / torch.compile)
         warm = {name: train(args.warmup) for name, train in trainers.items()}
         blocks: dict[str, list[float]] = {name: [] for name in trainers}
@@ -388,22 +469,28 @@ def run_size(dim: int, batch: int, args: argparse.Namespace, cfg: dict, worker: 
         x, y = draw_batches(problem, [seeds[0]], 10**6, batch)
         with torch.no_grad():
             mapped = task.net(x.expand(len(seeds), -1, -1))[:1]
-        ref = reference_values(x[0], mapped[0], y[0], blur, eps_scale)
+        ref = reference_values(x[0], mapped[0], y[0], blur, eps_scale, args.ott_relative_mean)
         acc = {"reference": ref}
-        for fused in [True] + ([] if args.no_eager else [False]):
+        solvers = {"paperdag_fused": (True, scaling)} | ({} if args.no_eager else {"paperdag_eager": (False, scaling)})
+        for extra in sorted(set(args.extra_scalings) | set(args.accuracy_scalings)):
+            solvers[f"paperdag_fused_s{extra:g}"] = (True, extra)
+        for name, (fused, s) in solvers.items():
             with torch.no_grad():
-                div = float(sinkhorn_divergence(mapped, y, blur=blur, scaling=scaling, fused=fused)[0])
-                gap = float(monge_gap(x, mapped, cost="sqeuclidean", eps_scale=eps_scale, scaling=scaling, fused=fused)[0])
-            acc["paperdag_fused" if fused else "paperdag_eager"] = {"sinkhorn_divergence": div, "monge_gap": gap}
+                div = float(sinkhorn_divergence(mapped, y, blur=blur, scaling=s, fused=fused)[0])
+                gap = float(monge_gap(x, mapped, cost="sqeuclidean", eps_scale=eps_scale, scaling=s, fused=fused)[0])
+            acc[name] = {"sinkhorn_divergence": div, "monge_gap": gap, "scaling": s}
         np.savez(Path(tmp) / "acc.npz", x=x[0].numpy(), mapped=mapped[0].numpy(), y=y[0].numpy())
-        acc["ott"] = worker(cmd="accuracy", data=str(Path(tmp) / "acc.npz"), blur=blur)
+        for name in ott_sides:
+            acc[name] = worker(cmd="accuracy", name=name, data=str(Path(tmp) / "acc.npz"), blur=blur)
     for name, vals in acc.items():
         if name != "reference":
             vals["sinkhorn_divergence_rel_err"] = relative_error(vals["sinkhorn_divergence"], ref["sinkhorn_divergence"])
-            vals["monge_gap_rel_err"] = relative_error(vals["monge_gap"], ref["monge_gap"])
+            mg_ref = ref["monge_gap_relmean"] if name == "ott_relmean" else ref["monge_gap"]  # its own (larger) ε
+            vals["monge_gap_rel_err"] = relative_error(vals["monge_gap"], mg_ref)
     return {
         "dim": dim,
         "batch": batch,
+        "scaling": scaling,
         "models": models,
         "first_step_s": first,
         "warmup_s": warm,
@@ -428,30 +515,40 @@ def report(results: list[dict]) -> str:
     for res in results:
         med = res["median_s"]
         lines.append(
-            f"d = {res['dim']}, batch = {res['batch']} (median of {len(res['per_model_step_s']['ott'])} blocks; "
+            f"d = {res['dim']}, batch = {res['batch']}, paperdag ε-scaling {res['scaling']:g} unless named "
+            f"(median of {len(res['per_model_step_s']['ott'])} blocks; "
             f"paperdag: {res['models']['paperdag_fused']} models batched)"
         )
         for name, value in med.items():
             lines.append(
-                f"  {name:15s} {1e3 * value:8.2f} ms per model-step   first step (compile) {res['first_step_s'][name]:.2f} s"
+                f"  {name:21s} {1e3 * value:8.2f} ms per model-step   first step (compile) {res['first_step_s'][name]:.2f} s"
             )
         for name in med:
-            if name != "ott":
+            if not name.startswith("ott"):
                 lines.append(f"  ott / {name}: {format_ratio(med['ott'], med[name])}")
+        for name in med:
+            if name.startswith("ott") and name != "ott":
+                lines.append(f"  {name} / paperdag_fused: {format_ratio(med[name], med['paperdag_fused'])}")
         ref = res["accuracy"]["reference"]
         lines.append(
             f"  accuracy vs float64 Sinkhorn (tol 1e-9): S_ε = {ref['sinkhorn_divergence']:.6g}, "
             f"MG = {ref['monge_gap']:.6g} (ε_MG = {ref['mg_eps']:.3g})"
+            + (
+                f"; ott_relmean's MG = {ref['monge_gap_relmean']:.6g} (its ε_MG = {ref['mg_eps_relmean']:.3g})"
+                if "monge_gap_relmean" in ref
+                else ""
+            )
         )
         for name, vals in res["accuracy"].items():
             if name != "reference":
                 extra = (
-                    f"  (iterations {vals['sinkdiv_iters']}, MG {vals['mg_iters']}, converged {vals['mg_converged']})"
-                    if name == "ott"
+                    f"  (iterations S_ε {vals['sinkdiv_iters']} converged {vals['sinkdiv_converged']}, "
+                    f"MG {vals['mg_iters']} converged {vals['mg_converged']})"
+                    if name.startswith("ott")
                     else ""
                 )
                 lines.append(
-                    f"  {name:15s} S_ε rel. err {vals['sinkhorn_divergence_rel_err']:.2e}   "
+                    f"  {name:21s} S_ε rel. err {vals['sinkhorn_divergence_rel_err']:.2e}   "
                     f"MG rel. err {vals['monge_gap_rel_err']:.2e}{extra}"
                 )
     return "\n".join(lines)
@@ -462,6 +559,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.ott_worker:
         ott_worker()
         return
+    if not args.warm_compile_cache:
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="paperdag-inductor-")
     import torch
     import yaml
 
@@ -484,6 +583,7 @@ def main(argv: list[str] | None = None) -> None:
         "warmup": args.warmup,
         "seeds": args.seeds,
         "benchmark": args.benchmark,
+        "compile_cache": "warm" if args.warm_compile_cache else "cold",
         "load_average": os.getloadavg(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
