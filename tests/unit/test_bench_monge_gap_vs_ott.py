@@ -27,10 +27,20 @@ def test_parse_sizes(bench):
             bench.parse_sizes(bad)
 
 
+def test_parse_scalings(bench):
+    assert bench.parse_scalings("0.8,0.9") == [0.8, 0.9]
+    assert bench.parse_scalings("") == []
+    for bad in ["1.0", "0", "-0.5", "a"]:
+        with pytest.raises(argparse.ArgumentTypeError):
+            bench.parse_scalings(bad)
+
+
 def test_parse_args_defaults_and_errors(bench):
     args = bench.parse_args([])
     assert args.sizes == [(16, 128), (8, 256)] and args.seeds == [0, 1, 2] and args.repeats == 3
     assert bench.parse_args(["--seeds", "4,5", "--steps", "7"]).seeds == [4, 5]
+    assert bench.parse_args(["--ott-thresholds", "1e-2,0.1"]).ott_thresholds == [0.01, 0.1]
+    assert bench.parse_args(["--extra-scalings", "0.9"]).extra_scalings == [0.9]
     with pytest.raises(SystemExit):
         bench.parse_args(["--steps", "0"])
 
