@@ -66,6 +66,18 @@ def host_description() -> dict[str, Any]:
     return info
 
 
+@functools.cache
+def gpu_driver_version(nvidia_smi: str = "nvidia-smi") -> str | None:
+    """The NVIDIA driver version (`nvidia-smi`), or None where there is no such tool or it fails."""
+    try:
+        out = subprocess.run([nvidia_smi, "--query-gpu=driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = out.stdout.strip().splitlines()
+    return lines[0].strip() if out.returncode == 0 and lines else None
+
+
 def device_description() -> dict[str, Any]:
     info: dict[str, Any] = {"platform": platform.platform(), "python": sys.version.split()[0], "cpu": cpu_model()}
     torch = sys.modules.get("torch")
@@ -78,6 +90,7 @@ def device_description() -> dict[str, Any]:
             info["cuda_device"] = torch.cuda.get_device_name(0)
             info["cuda_version"] = torch.version.cuda
             info["gpu_uuid"] = str(getattr(props, "uuid", ""))
+            info["gpu_driver"] = gpu_driver_version()
     return info
 
 
