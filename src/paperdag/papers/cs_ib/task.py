@@ -130,9 +130,9 @@ class IBRegressionTask(nn.Module):
         ]
 
     def configure_optimizer(self) -> torch.optim.Optimizer:
-        """Adam with its multi-tensor (foreach) update: bitwise the same update as the default
-        per-tensor loop on CPU, with ~40% less per-step overhead at these sizes."""
-        return torch.optim.Adam(self.net.parameters(), lr=self.lr, foreach=True)
+        """Adam with its fused kernel (CPU too): one pass per tensor, about 5× cheaper per step than
+        the per-tensor loop at these sizes; the same update up to float rounding (not bitwise)."""
+        return torch.optim.Adam(self.net.parameters(), lr=self.lr, fused=True)
 
     # ------------------------------------------------------------------ training
     def _batch_indices(self, step: int) -> torch.Tensor:
