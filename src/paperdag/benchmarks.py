@@ -33,12 +33,11 @@ def import_seconds(log_path: Path) -> float | None:
     if not log_path.is_file():
         return None
     text = log_path.read_text(errors="replace")
-    runs = text.split(" start ")
-    last = " start " + runs[-1] if len(runs) > 1 else ""
-    start_up = _START_UP.search(last)
-    if not start_up:
+    starts = list(_START_UP.finditer(text))  # a log holds every run of its job; the last one counts
+    if not starts:
         return None
-    return float(start_up.group(1)) + sum(float(m) for m in _LIGHTNING.findall(last))
+    last = starts[-1]
+    return float(last.group(1)) + sum(float(m) for m in _LIGHTNING.findall(text, last.end()))
 
 
 def paper_times(bench_root: str | Path, log_root: str | Path | None = None) -> dict[str, PaperTime]:

@@ -62,6 +62,15 @@ def _linear_subset(layer: nn.Module, h: torch.Tensor, gi: torch.Tensor) -> torch
     return torch.baddbmm(layer.bias[gi], h, layer.weight[gi])
 
 
+def _mlp_subset(mlp: nn.Module, h: torch.Tensor, gi: torch.Tensor) -> torch.Tensor:
+    """A batched MLP's layers (`.layers`, `.activation` between them) with only the weights of models `gi`."""
+    for j, layer in enumerate(mlp.layers):
+        h = _linear_subset(layer, h, gi)
+        if j < len(mlp.layers) - 1:
+            h = mlp.activation(h)
+    return h
+
+
 class IBRegressionTask(nn.Module):
     """All runs of one dataset; `training_loss(step)` returns one loss per run (model)."""
 
@@ -244,13 +253,7 @@ class IBRegressionTask(nn.Module):
 
     def _decode_subset(self, t: torch.Tensor, gi: torch.Tensor) -> torch.Tensor:
         """Decode with only the decoder weights of models `gi`."""
-        h = t
-        layers = self.net.decoder.layers
-        for j, layer in enumerate(layers):
-            h = _linear_subset(layer, h, gi)
-            if j < len(layers) - 1:
-                h = self.net.decoder.activation(h)
-        return h.squeeze(-1)
+        return _mlp_subset(self.net.decoder, t, gi).squeeze(-1)
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()
@@ -263,12 +266,7 @@ class IBRegressionTask(nn.Module):
         for i in range(0, len(x), chunk):
             xb = x[i : i + chunk].unsqueeze(0).expand(n_rows, -1, -1)
             if subset:
-                h = xb
-                layers = self.net.encoder.layers
-                for j, layer in enumerate(layers):
-                    h = _linear_subset(layer, h, models)
-                    if j < len(layers) - 1:
-                        h = self.net.encoder.activation(h)
+                h = _mlp_subset(self.net.encoder, xb, models)
                 outs.append(self._decode_subset(_linear_subset(self.net.enc_mean, h, models), models))
             else:
                 outs.append(self.net(xb)[1])
