@@ -12,17 +12,25 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export DVC_NO_ANALYTICS := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: setup reproduce test smoke verify report lint dry-run clean-smoke
+.PHONY: setup lock reproduce test smoke verify report lint dry-run clean-smoke
 
-$(VENV)/.installed: envs/requirements.txt envs/requirements-nodeps.txt pyproject.toml
+# The venv is installed from the hashed lock files (`make lock` regenerates them from
+# envs/requirements*.txt): TORCH=cpu (default) or TORCH=cuda picks torch's build.
+TORCH ?= cpu
+$(VENV)/.installed: envs/lock-$(TORCH).txt envs/lock-nodeps.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r envs/requirements.txt
-	$(VENV)/bin/pip install --quiet --no-deps -r envs/requirements-nodeps.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r envs/lock-$(TORCH).txt
+	$(VENV)/bin/pip install --quiet --require-hashes --no-deps -r envs/lock-nodeps.txt
 	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
 setup: $(VENV)/.installed
+
+# Re-resolve the lock files after editing envs/requirements*.txt (UPGRADE=1: newest releases;
+# WHEELS=DIR: take the CPU torch wheel from a local folder instead of PyTorch's CPU index).
+lock: setup
+	tools/lock.sh
 
 # Thin aliases of the `paperdag` command (README, "The paperdag command").
 reproduce: setup
