@@ -5,7 +5,7 @@
 # too), PAPERDAG_TORCH=cpu for the CPU build.
 # The digests below are rewritten by `make lock`; a change in a lock file changes this script,
 # which makes Snakemake build the environment anew.
-# lock digests: envs/lock-cpu.txt=046219045154 envs/lock-cuda.txt=fab3b44f4e82 envs/lock-nodeps.txt=a50636e5bfaa
+# lock digests: envs/lock-cpu.txt=708fe9a415d4 envs/lock-cuda.txt=09a79231717b envs/lock-nodeps.txt=a50636e5bfaa
 set -euo pipefail
 variant=${PAPERDAG_TORCH:-cuda}
 python -m pip install --require-hashes -r "envs/lock-${variant}.txt"

@@ -6,6 +6,11 @@ the expected checksum, and leaves nothing behind that a later run could mistake 
 Errors that another attempt can cure (truncation, altered bytes, 5xx, 408/429, timeouts,
 dropped connections) are retried with exponential backoff; the others (404 and other
 4xx) fail at once.
+
+URLs are http(s), file, or `doi:DOI/FILE`: a DOI is resolved to the file's direct URL by
+pooch's repository resolvers (Zenodo, figshare, Dataverse), then fetched and checked here like
+any other URL. config.yaml is the hash registry: each download entry pins its url and sha256.
+Progress is logged every `PROGRESS_EVERY` seconds of a transfer.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ log = logging.getLogger(__name__)
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _RETRYABLE_HTTP = {408, 429}
+PROGRESS_EVERY = 10.0  # seconds between progress lines of one transfer
 
 
 class DownloadError(RuntimeError):
@@ -44,9 +50,35 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def resolve_url(url: str, timeout: float = 30.0) -> str:
+    """The direct URL of `url`: itself, or for `doi:DOI/FILE` the repository's URL of FILE.
+
+    A DOI that no supported repository (Zenodo, figshare, Dataverse) serves, or a FILE the
+    record does not hold, raises `DownloadError` at once; network errors while resolving are
+    retried by the caller like any transfer error.
+    """
+    if not url.startswith("doi:"):
+        return url
+    import requests
+    from pooch.downloaders import doi_to_repository
+    from pooch.utils import parse_url
+
+    parsed = parse_url(url)
+    file_name = parsed["path"].lstrip("/")
+    if not file_name:
+        raise _PermanentError(f"{url} names no file: a doi: URL is doi:DOI/FILE")
+    try:
+        return doi_to_repository(parsed["netloc"], timeout=timeout).download_url(file_name)
+    except requests.RequestException as err:
+        raise OSError(f"resolving {url}: {err}") from err
+    except ValueError as err:  # pooch: unsupported repository, or no such file in the record
+        raise _PermanentError(f"resolving {url}: {err}") from err
+
+
 def _fetch_once(url: str, dest: Path, timeout: float, size: int | None, deadline: float) -> None:
     """One attempt: stream `url` into `dest`, checking length, size and a wall-clock deadline."""
-    start = time.monotonic()
+    start = last_report = time.monotonic()
+    url = resolve_url(url, timeout)
     try:
         response = urllib.request.urlopen(url, timeout=timeout)
     except urllib.error.HTTPError as err:
@@ -68,8 +100,13 @@ def _fetch_once(url: str, dest: Path, timeout: float, size: int | None, deadline
             written += len(block)
             if limit is not None and written > limit:  # never fill the disk with an oversized reply
                 raise DownloadError(f"more than the expected {limit} bytes")
-            if time.monotonic() - start > deadline:
+            now = time.monotonic()
+            if now - start > deadline:
                 raise TimeoutError(f"no complete reply within {deadline:g} s ({written} bytes so far)")
+            if now - last_report > PROGRESS_EVERY:
+                last_report = now
+                total = f" of {limit / 1e6:,.1f} MB ({100 * written / limit:.0f}%)" if limit else " MB"
+                log.info("%s: %.1f%s after %.0f s", url, written / 1e6, total, now - start)
     if limit is not None and written != limit:
         raise DownloadError(f"truncated, got {written} of {limit} bytes")
 

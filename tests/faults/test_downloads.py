@@ -200,3 +200,46 @@ def test_download_without_a_pinned_checksum_is_refused(server, tmp_path, sha):
     with pytest.raises(DownloadError, match="no pinned sha256"):
         fetch(server, "/good", tmp_path / "file.bin", sha256=sha)
     assert server.hits["/good"] == before
+
+
+class _Record:
+    """A stand-in for pooch's repository record of one DOI: it holds the files it was given."""
+
+    def __init__(self, files: dict[str, str]):
+        self.files = files
+
+    def download_url(self, file_name: str) -> str:
+        if file_name not in self.files:
+            raise ValueError(f"File '{file_name}' not found in data archive")
+        return self.files[file_name]
+
+
+def test_doi_url_is_resolved_then_checked(server, tmp_path, sleeps, monkeypatch):
+    """`doi:DOI/FILE` goes through pooch's resolver (network-free here) to a URL that is then
+    fetched and checked like any other; a file the record lacks fails at once, naming the URL."""
+    import pooch.downloaders
+
+    dois = []
+
+    def resolve(doi: str, **kwargs) -> _Record:
+        dois.append(doi)
+        return _Record({"data.bin": url(server, "/good"), "bad.bin": url(server, "/altered")})
+
+    monkeypatch.setattr(pooch.downloaders, "doi_to_repository", resolve)
+    dest = tmp_path / "data.bin"
+    assert download("doi:10.5281/zenodo.1234/data.bin", dest, SHA, timeout=0.5).read_bytes() == PAYLOAD
+    assert dois == ["10.5281/zenodo.1234"]
+    with pytest.raises(DownloadError, match=r"doi:10\.5281/zenodo\.1234/bad\.bin.*checksum mismatch"):
+        download("doi:10.5281/zenodo.1234/bad.bin", tmp_path / "bad.bin", SHA, timeout=0.5, backoff=0.25)
+    with pytest.raises(DownloadError, match=r"doi:10\.5281/zenodo\.1234/absent\.bin.*not found in data archive"):
+        download("doi:10.5281/zenodo.1234/absent.bin", tmp_path / "absent.bin", SHA, timeout=0.5)
+    assert leftovers(tmp_path) == ["data.bin"]
+    with pytest.raises(DownloadError, match="names no file"):
+        download("doi:10.5281/zenodo.1234", tmp_path / "x.bin", SHA, timeout=0.5)
+
+
+def test_progress_is_logged_during_a_transfer(server, tmp_path, sleeps, monkeypatch, caplog):
+    monkeypatch.setattr(data, "PROGRESS_EVERY", -1.0)  # a line for every block
+    with caplog.at_level("INFO", logger="paperdag.data"):
+        fetch(server, "/good", tmp_path / "file.bin", size=len(PAYLOAD))
+    assert any("MB (" in record.getMessage() and "%" in record.getMessage() for record in caplog.records)
