@@ -70,3 +70,30 @@ def test_reference_solver_matches_a_closed_form(bench):
     torch = pytest.importorskip("torch")
     x, y = torch.tensor([[0.0, 0.0]]), torch.tensor([[3.0, 4.0]])
     assert bench.reference_ot(x, y, 0.01) == pytest.approx(12.5, rel=1e-12)
+
+
+def test_parse_threshold_pairs(bench):
+    assert bench.parse_threshold_pairs("1e-1:1e-3, 3e-2:1e-3") == [(0.1, 0.001), (0.03, 0.001)]
+    for bad in ["1e-1", "1e-1:0", "a:b", "1:2:3"]:
+        with pytest.raises(argparse.ArgumentTypeError):
+            bench.parse_threshold_pairs(bad)
+
+
+def test_matched_accuracy_takes_the_fastest_ott_side_accurate_on_both(bench):
+    def errs(s: float, mg: float) -> dict:
+        return {"sinkhorn_divergence_rel_err": s, "monge_gap_rel_err": mg}
+
+    res = {
+        "median_s": {"paperdag_fused": 0.01, "ott": 0.12, "ott_tol0.1": 0.02, "ott_fit0.1_mg0.001": 0.03},
+        "accuracy": {
+            "paperdag_fused": errs(1e-2, 3e-4),
+            "ott": errs(2e-6, 1e-4),
+            "ott_tol0.1": errs(4e-3, 3e-2),  # faster, but worse on the Monge gap: not a match
+            "ott_fit0.1_mg0.001": errs(4e-3, 1e-4),
+        },
+    }
+    (line,) = bench.matched_accuracy(res)
+    assert "ott_fit0.1_mg0.001" in line and "3.00×" in line
+    res["accuracy"]["paperdag_fused"] = errs(1e-7, 1e-7)  # more accurate than every ott side
+    (line,) = bench.matched_accuracy(res)
+    assert "no ott side" in line
