@@ -36,14 +36,56 @@ def test_causal_mask_future_tokens_do_not_change_past_logits() -> None:
     assert not torch.allclose(a[..., 7:, :], b[..., 7:, :], atol=1e-3)
 
 
-def test_models_sharing_a_seed_are_identical_and_independent_of_batch_mates() -> None:
-    cfg = GPTConfig(vocab=7, context=5, width=16, layers=1)
+@pytest.mark.parametrize("init_std", [None, 0.02])
+def test_models_sharing_a_seed_are_identical_and_independent_of_batch_mates(init_std: float | None) -> None:
+    cfg = GPTConfig(vocab=7, context=5, width=16, layers=1, init_std=init_std, residual_init_scaled=True)
     x = torch.randint(0, 7, (1, 2, 5), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         alone = BatchedGPT([4], cfg)(x)
         mixed = BatchedGPT([3, 4, 4], cfg)(x.expand(3, -1, -1))
     assert torch.allclose(mixed[1], alone[0], atol=1e-6) and torch.allclose(mixed[2], alone[0], atol=1e-6)
     assert not torch.allclose(mixed[0], alone[0])
+
+
+def test_calibration_init_scales_and_the_default_init_it_replaces() -> None:
+    """N(0, 0.02²) everywhere, 0.02/√(2L) on proj and fc_out; init_std=None keeps PyTorch's defaults."""
+    L = 3
+    cfg = GPTConfig(vocab=64, context=64, width=64, layers=L, init_std=0.02, residual_init_scaled=True)
+    model = BatchedGPT([0, 1], cfg)
+    stds = {n: float(p.detach().std()) for n, p in model.named_parameters() if n.endswith(("weight", "_emb"))}
+    assert len(stds) == 2 + 4 * L + 1
+    resid = 0.02 / math.sqrt(2 * L)
+    for name, std in stds.items():
+        want = resid if name.endswith(("proj.weight", "fc_out.weight")) else 0.02
+        assert std == pytest.approx(want, rel=0.1), name
+    assert float(model.blocks[0].ln1.min()) == float(model.blocks[0].ln1.max()) == 1.0
+    unscaled = BatchedGPT([0, 1], GPTConfig(vocab=64, context=64, width=64, layers=L, init_std=0.02))
+    assert float(unscaled.blocks[0].proj.weight.std()) == pytest.approx(0.02, rel=0.1)
+    old = BatchedGPT([0, 1], GPTConfig(vocab=64, context=64, width=64, layers=L))  # the control: the previous init
+    assert float(old.tok_emb.std()) == pytest.approx(1.0, rel=0.1)
+    assert float(old.blocks[0].fc.weight.abs().max()) > 0.1  # U(±1/8), not N(0, 0.02²)
+
+
+@pytest.mark.parametrize("scope", ["linear", "all"])
+def test_coupled_l2_and_weight_decay_act_on_the_configured_tensors(scope: str) -> None:
+    from paperdag.papers.scaling_wisdom.experiment import LMTask, ModelSpec
+
+    src = MarkovSource.from_config("hier", HIER, 16)
+    gpt = GPTConfig(vocab=16, context=8, width=16, layers=2, init_std=0.02, residual_init_scaled=True)
+    train = {"loss_tail_frac": 0.1, "reg_scope": scope, "warmup_frac": 0.0, "final_lr_frac": 0.1, "betas": [0.9, 0.95],
+             "eps": 1e-8, "clip": 1.0, "z_loss": 0.0}
+    specs = [ModelSpec(lr=1e-2, seed=0, l2=2.0), ModelSpec(lr=1e-2, seed=1, l2=0.0)]
+    task = LMTask(src, specs, gpt, batch=2, steps=4, train=train)
+    m = task.model
+    linear = [m.head.weight] + [getattr(b, k).weight for b in m.blocks for k in ("qkv", "proj", "fc", "fc_out")]
+    emb = [m.tok_emb, m.pos_emb]
+    tensors = linear + (emb if scope == "all" else [])
+    want = sum(float(p[0].pow(2).sum()) for p in tensors)  # (λ/2)·‖θ‖² with λ = 2
+    pen = task.l2_penalty()
+    assert float(pen[0]) == pytest.approx(want, rel=1e-5) and float(pen[1]) == 0.0
+    decayed = {id(p) for g in task.configure_optimizer().param_groups if g["decay"] for p in g["params"]}
+    assert decayed == {id(p) for p in tensors}
+    assert (id(m.tok_emb) in decayed) == (scope == "all") and id(m.blocks[0].ln1) not in decayed
 
 
 def test_flop_and_parameter_counts_against_a_hand_count() -> None:

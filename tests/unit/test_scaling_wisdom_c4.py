@@ -229,7 +229,8 @@ def test_run_ensemble_on_c4_one_pass_and_multi_epoch(corpus) -> None:
         "batch": 4,
         "z_loss": 1e-4,
         "warmup_frac": 0.1,
-        "final_lr_frac": 0.0,
+        "final_lr_frac": 0.1,
+        "reg_scope": "linear",
         "betas": [0.9, 0.95],
         "eps": 1e-8,
         "clip": 1.0,
@@ -237,7 +238,7 @@ def test_run_ensemble_on_c4_one_pass_and_multi_epoch(corpus) -> None:
         "loss_tail_frac": 0.1,
         "log_points": 4,
     }
-    arch = {"context": 16, "layers": 1, "head_dim": 16}
+    arch = {"context": 16, "layers": 1, "head_dim": 16, "init_std": 0.02, "residual_init_scaled": True}
     peak = {"cpu_size": 64, "gpu_size": 256, "seconds": 0.01}
     kw = dict(width=16, batch=4, arch=arch, train=train, n_eval_seqs=4, eval_seed=987654, peak=peak, threads=1, label="c4 test")
     one = run_ensemble(src, [ModelSpec(lr=1e-2, seed=0)], tokens=640, **kw)
@@ -248,3 +249,5 @@ def test_run_ensemble_on_c4_one_pass_and_multi_epoch(corpus) -> None:
     # each run carries what it ran with, by value
     assert one[0]["settings"]["lr"] == 1e-2 and multi[0]["settings"]["l2"] == 1e-3 and multi[0]["settings"]["epochs"] == 2
     assert one[0]["settings"]["train"]["z_loss"] == 1e-4 and one[0]["settings"]["steps"] == 10
+    assert one[0]["settings"]["arch"]["init_std"] == 0.02 and one[0]["settings"]["arch"]["residual_init_scaled"] is True
+    assert one[0]["settings"]["train"]["reg_scope"] == "linear" and one[0]["settings"]["train"]["final_lr_frac"] == 0.1

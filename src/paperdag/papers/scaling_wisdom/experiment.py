@@ -54,9 +54,20 @@ class ModelSpec:
     wd: float = 0.0  # decoupled weight decay (AdamW)
 
 
-def _decayed(name: str) -> bool:
-    """Matrices and embeddings are regularised; LayerNorm gains are not."""
-    return name.endswith("weight") or name.endswith("_emb")
+REG_SCOPES = ("linear", "all")
+
+
+def _decayed(name: str, scope: str) -> bool:
+    """Which tensors the coupled L2 and the decoupled weight decay act on (config `train.reg_scope`).
+
+    `linear` (the protocol's "non-embedding weights", our reading): every linear map's matrix,
+    i.e. each block's qkv, proj, fc and fc_out and the untied output head; not the token or
+    position embeddings, not the LayerNorm gains. `all`: the previous recipe, matrices and both
+    embeddings. LayerNorm gains are never regularised.
+    """
+    if scope not in REG_SCOPES:
+        raise ValueError(f"train.reg_scope {scope!r} is not one of {REG_SCOPES}")
+    return name.endswith("weight") or (scope == "all" and name.endswith("_emb"))
 
 
 class LMTask(nn.Module):
@@ -95,7 +106,8 @@ class LMTask(nn.Module):
 
     def l2_penalty(self) -> torch.Tensor:
         """(λ_m / 2)·Σ θ_m² over the regularised tensors, per model m."""
-        sq = sum(p.pow(2).reshape(p.shape[0], -1).sum(1) for n, p in self.model.named_parameters() if _decayed(n))
+        scope = self.train_cfg["reg_scope"]
+        sq = sum(p.pow(2).reshape(p.shape[0], -1).sum(1) for n, p in self.model.named_parameters() if _decayed(n, scope))
         return 0.5 * self.l2 * sq
 
     def training_loss(self, step: int) -> torch.Tensor:
@@ -116,9 +128,9 @@ class LMTask(nn.Module):
 
     def configure_optimizer(self) -> torch.optim.Optimizer:
         named = list(self.model.named_parameters())
-        groups = [{"params": [p for n, p in named if _decayed(n)], "decay": True},
-                  {"params": [p for n, p in named if not _decayed(n)], "decay": False}]
         cfg = self.train_cfg
+        groups = [{"params": [p for n, p in named if _decayed(n, cfg["reg_scope"])], "decay": True},
+                  {"params": [p for n, p in named if not _decayed(n, cfg["reg_scope"])], "decay": False}]
         return BatchedAdamW(groups, lr=[s.lr for s in self.specs], weight_decay=[s.wd for s in self.specs],
                             total_steps=self.steps, warmup_steps=int(round(cfg["warmup_frac"] * self.steps)),
                             final_frac=cfg["final_lr_frac"], betas=tuple(cfg["betas"]), eps=cfg["eps"], clip=cfg["clip"])
@@ -166,7 +178,7 @@ def run_ensemble(source: Source, specs: Sequence[ModelSpec], *, width: int, batc
     (`peak`: matmul size per device and measuring time; measured once per process).
     """
     gpt = GPTConfig(vocab=source.vocab, context=arch["context"], width=width, layers=arch["layers"],
-                    head_dim=arch["head_dim"])
+                    head_dim=arch["head_dim"], init_std=arch["init_std"], residual_init_scaled=arch["residual_init_scaled"])
     train_sets = None
     if regime == "multi_epoch":
         train_sets = multi_epoch_sets(source, [s.seed for s in specs], tokens, gpt.context)

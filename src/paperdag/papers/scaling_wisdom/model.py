@@ -5,13 +5,20 @@ paper*): pre-LayerNorm blocks, LayerNorm on queries and keys (per head, over the
 dimension, one gain shared by the heads), no biases anywhere (LayerNorms have gains only),
 GELU MLP of width 4D, learned positional embeddings, untied input and output embeddings.
 
+Initialisation (`GPTConfig.init_std`, config `arch.init_std`): the protocol's calibration
+recipe, N(0, init_std²) for every matrix and both embeddings, with the residual output
+projections (attention `proj` and the MLP's `fc_out`) at init_std/√(2L) when
+`residual_init_scaled` (GPT-2's rule, L = layers); LayerNorm gains start at 1. `init_std=None`
+keeps the previous recipe (PyTorch's defaults: N(0, 1) embeddings, U(±1/√fan_in) matrices).
+
 Every weight carries a leading model axis M; linear maps are `paperdag.nn.BatchedLinear`
-(bias-free, PyTorch's default uniform init from each model's own seed), so models that
+(bias-free), and every initial value is drawn from each model's own seed, so models that
 share a seed start from identical weights whatever else is in the batch.
 """
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,19 +36,33 @@ class GPTConfig:
     width: int
     layers: int
     head_dim: int = 16
+    init_std: float | None = None  # None: PyTorch's default init (N(0, 1) embeddings, U(±1/√fan_in) matrices)
+    residual_init_scaled: bool = False  # proj and fc_out at init_std/√(2·layers)
 
     @property
     def heads(self) -> int:
         return self.width // self.head_dim
 
 
-def _embedding(seeds: Sequence[int], rows: int, width: int, salt: int) -> nn.Parameter:
-    """Per-model N(0, 1) embeddings (PyTorch's nn.Embedding init), seeded per model."""
+def _normal(seeds: Sequence[int], shape: tuple[int, ...], std: float, salt: int) -> torch.Tensor:
+    """Per-model N(0, std²) draws of `shape`, each from its model's own seed (stacked on axis 0)."""
     out = []
     for s in seeds:
         gen = torch.Generator().manual_seed(s * 7_919 + 3_000 + salt)
-        out.append(torch.randn(rows, width, generator=gen))
-    return nn.Parameter(torch.stack(out))
+        out.append(torch.randn(*shape, generator=gen) * std)
+    return torch.stack(out)
+
+
+def _embedding(seeds: Sequence[int], rows: int, width: int, salt: int, std: float | None) -> nn.Parameter:
+    """Per-model embeddings: N(0, std²), or N(0, 1) (PyTorch's nn.Embedding init) when std is None."""
+    return nn.Parameter(_normal(seeds, (rows, width), 1.0 if std is None else std, salt))
+
+
+def _reinit(seeds: Sequence[int], lin: BatchedLinear, std: float | None, salt: int) -> None:
+    """Replace a BatchedLinear's default uniform init by N(0, std²) per model (no-op when std is None)."""
+    if std is not None:
+        with torch.no_grad():
+            lin.weight.copy_(_normal(seeds, tuple(lin.weight.shape[1:]), std, salt))
 
 
 def _layer_norm(x: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
@@ -65,6 +86,10 @@ class Block(nn.Module):
         self.proj = BatchedLinear(seeds, D, D, bias=False, layer=base + 2)
         self.fc = BatchedLinear(seeds, D, 4 * D, bias=False, layer=base + 3)
         self.fc_out = BatchedLinear(seeds, 4 * D, D, bias=False, layer=base + 4)
+        std = cfg.init_std
+        resid = None if std is None else std / math.sqrt(2 * cfg.layers) if cfg.residual_init_scaled else std
+        for k, (lin, s) in enumerate(((self.qkv, std), (self.proj, resid), (self.fc, std), (self.fc_out, resid))):
+            _reinit(seeds, lin, s, salt=100 + base + k)
 
     def forward(self, x: torch.Tensor, batch: int) -> torch.Tensor:
         """x: (M, B·T, D) → (M, B·T, D)."""
@@ -90,11 +115,12 @@ class BatchedGPT(nn.Module):
             raise ValueError(f"width {cfg.width} is not a multiple of the head dimension {cfg.head_dim}")
         self.cfg = cfg
         M = len(seeds)
-        self.tok_emb = _embedding(seeds, cfg.vocab, cfg.width, salt=0)
-        self.pos_emb = _embedding(seeds, cfg.context, cfg.width, salt=1)
+        self.tok_emb = _embedding(seeds, cfg.vocab, cfg.width, salt=0, std=cfg.init_std)
+        self.pos_emb = _embedding(seeds, cfg.context, cfg.width, salt=1, std=cfg.init_std)
         self.blocks = nn.ModuleList(Block(seeds, cfg, i) for i in range(cfg.layers))
         self.ln_f = nn.Parameter(torch.ones(M, 1, cfg.width))
         self.head = BatchedLinear(seeds, cfg.width, cfg.vocab, bias=False, layer=999)
+        _reinit(seeds, self.head, cfg.init_std, salt=99)
 
     @property
     def n_models(self) -> int:
