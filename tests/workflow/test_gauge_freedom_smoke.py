@@ -19,5 +19,6 @@ def test_gauge_freedom_smoke_through_snakemake(smoke_project: Path) -> None:
     run = json.loads((paper / "trained/sphere/conservative/seed0/metrics.json").read_text())
     assert run["model"] == "conservative" and run["id"], run
     for name in ("tables/id_estimates.csv", "tables/gmm_gauge.md", "figures/spectra.png", "figures/trajectories.pdf",
-                 "figures/gauge_samples.png"):
+                 "figures/gauge_samples.png", "figures/figure5.png", "tables/figure5.csv"):
         assert (paper / name).stat().st_size > 0
+    assert by_id["figure5_trajectories"]["status"] == "report", by_id["figure5_trajectories"]

@@ -4,6 +4,7 @@
 Public functions (imported lazily so that `spec` stays cheap at DAG-build time):
 `estimate_intrinsic_dimension(score_fn, base_points, sigma)` and `sphere_score(x, k, sigma)`.
 """
+
 from typing import Any
 
 _PUBLIC = {"estimate_intrinsic_dimension": "estimators", "sphere_score": "analytic"}

@@ -15,6 +15,7 @@ A *score function* here is `score_fn(x, sigma) -> s` on (..., D) tensors.
 The VE probability-flow ODE is integrated in u = log σ: dx/du = −σ²·s(x, σ), which is
 (x − F) in the denoiser parameterisation and not stiff near σ_min. Fixed-step RK4.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,8 +74,9 @@ def normal_ratio(spectra: np.ndarray, k: int, native: int) -> np.ndarray:
     return spectra[..., d - k - 1] / np.median(spectra[..., : d - native], axis=-1)
 
 
-def estimate_intrinsic_dimension(score_fn: ScoreFn, base_points: torch.Tensor, sigma: float, *,
-                                 n_perturb: int | None = None, seed: int = 0, rule: str = "gap") -> np.ndarray:
+def estimate_intrinsic_dimension(
+    score_fn: ScoreFn, base_points: torch.Tensor, sigma: float, *, n_perturb: int | None = None, seed: int = 0, rule: str = "gap"
+) -> np.ndarray:
     """One ID estimate per base point from the score-SVD estimator (K = 4D perturbations by default)."""
     base_points = torch.as_tensor(base_points)
     d = base_points.shape[-1]
@@ -87,8 +89,12 @@ def estimate_intrinsic_dimension(score_fn: ScoreFn, base_points: torch.Tensor, s
 def id_summary(estimates: np.ndarray, k: int) -> dict[str, float]:
     """Mean estimate, share exactly k, share at k+1, share within ±1."""
     e = np.asarray(estimates)
-    return {"mean_id": float(e.mean()), "share_exact": float((e == k).mean()),
-            "share_k_plus_1": float((e == k + 1).mean()), "share_within_1": float((np.abs(e - k) <= 1).mean())}
+    return {
+        "mean_id": float(e.mean()),
+        "share_exact": float((e == k).mean()),
+        "share_k_plus_1": float((e == k + 1).mean()),
+        "share_within_1": float((np.abs(e - k) <= 1).mean()),
+    }
 
 
 # --------------------------------------------------------------------------- Jacobians
@@ -97,23 +103,16 @@ def pointwise_jacobian(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tens
     with torch.enable_grad():
         x = x.detach().requires_grad_(True)
         out = fn(x)
-        rows = [torch.autograd.grad(out[..., i].sum(), x, retain_graph=True, create_graph=create_graph)[0]
-                for i in range(out.shape[-1])]
+        rows = [
+            torch.autograd.grad(out[..., i].sum(), x, retain_graph=True, create_graph=create_graph)[0]
+            for i in range(out.shape[-1])
+        ]
     return torch.stack(rows, dim=-2)
 
 
 def non_conservativity(jac: torch.Tensor) -> torch.Tensor:
     """‖∇s − ∇sᵀ‖_F/‖∇s‖_F per point: 0 exactly for a gradient field."""
     return torch.linalg.matrix_norm(jac - jac.transpose(-1, -2)) / torch.linalg.matrix_norm(jac)
-
-
-def radial_slope(score_fn: ScoreFn, directions: torch.Tensor, sigma: float, n: int = 9) -> np.ndarray:
-    """Least-squares slope of ⟨s(y(1+δ)), y⟩ in δ ∈ [−σ, σ] for unit directions y on a unit sphere."""
-    delta = torch.linspace(-sigma, sigma, n, dtype=directions.dtype)
-    pts = directions[..., None, :] * (1.0 + delta)[:, None]
-    radial = (score_fn(pts, sigma) * directions[..., None, :]).sum(-1).detach().double().numpy()
-    dc = (delta - delta.mean()).double().numpy()
-    return ((radial - radial.mean(-1, keepdims=True)) * dc).sum(-1) / (dc**2).sum()
 
 
 # --------------------------------------------------------------------------- probability-flow ODE
@@ -138,8 +137,14 @@ def sample_ode(score_fn: ScoreFn, x_start: torch.Tensor, sigma_max: float, sigma
     return _rk4(lambda x, u: _velocity(score_fn, x, math.exp(u)), x_start, math.log(sigma_max), math.log(sigma_min), n_steps)
 
 
-def ode_log_likelihood(score_fn: ScoreFn, x0: torch.Tensor, log_p_end: Callable[[torch.Tensor], torch.Tensor],
-                       sigma_min: float, sigma_max: float, n_steps: int) -> torch.Tensor:
+def ode_log_likelihood(
+    score_fn: ScoreFn,
+    x0: torch.Tensor,
+    log_p_end: Callable[[torch.Tensor], torch.Tensor],
+    sigma_min: float,
+    sigma_max: float,
+    n_steps: int,
+) -> torch.Tensor:
     """log p_σmin(x₀) = log p_σmax(x_T) + ∫ ∇·v du, integrating x and the exact divergence (autograd) upward."""
     d = x0.shape[-1]
 
@@ -155,9 +160,17 @@ def ode_log_likelihood(score_fn: ScoreFn, x0: torch.Tensor, log_p_end: Callable[
     return log_p_end(end[..., :d]) + end[..., d]
 
 
-def flow_jacobian_trajectory(score_fn: ScoreFn, x_start: torch.Tensor, sigma_max: float, sigma_min: float,
-                             n_steps: int, n_record: int = 20) -> tuple[np.ndarray, np.ndarray]:
-    """Singular values of Y = ∂φ_σ(x₁)/∂x₁ along the ODE from σ_max to σ_min: (σ grid, (..., n_record, D)).
+def flow_jacobian_trajectory(
+    score_fn: ScoreFn,
+    x_start: torch.Tensor,
+    sigma_max: float,
+    sigma_min: float,
+    n_steps: int,
+    n_record: int = 20,
+    with_end: bool = False,
+):
+    """Singular values of Y = ∂φ_σ(x₁)/∂x₁ along the ODE from σ_max to σ_min: (σ grid, (..., n_record, D)),
+    and with `with_end` the ODE's end points φ_σmin(x₁) as a third item.
 
     Y solves dY/du = ∇v(φ, u)·Y, Y(σ_max) = I (RK4 on the joint state).
     """
@@ -181,4 +194,13 @@ def flow_jacobian_trajectory(score_fn: ScoreFn, x_start: torch.Tensor, sigma_max
         state = _rk4(f, state, ua, ub, int(b - a))
         sigmas.append(math.exp(ub))
         svs.append(torch.linalg.svdvals(state[..., 1:, :].double()).numpy())
+    if with_end:
+        return np.array(sigmas), np.stack(svs, axis=-2), state[..., 0, :].detach()
     return np.array(sigmas), np.stack(svs, axis=-2)
+
+
+def distance_to_set(x: torch.Tensor, reference: torch.Tensor, chunk: int = 512) -> np.ndarray:
+    """Euclidean distance of each point of x (..., D) to its nearest neighbour in `reference` (N, D)."""
+    flat = x.reshape(-1, x.shape[-1]).to(reference.dtype)
+    d = torch.cat([torch.cdist(c, reference).min(-1).values for c in flat.split(chunk)])
+    return d.reshape(x.shape[:-1]).numpy()

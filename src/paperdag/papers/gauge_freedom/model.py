@@ -13,6 +13,7 @@ They differ only in what the MLP outputs:
 Many models (manifolds × seeds) are trained as one batched model (`paperdag.nn.BatchedMLP`);
 model m sees only its own data set.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,8 +40,17 @@ def fourier_embedding(log_sigma: torch.Tensor, n_freq: int, lo: float, hi: float
 class BatchedScoreModel(nn.Module):
     """n_models score networks of one kind, evaluated on (M, N, D) points at (M, N) noise levels."""
 
-    def __init__(self, kind: str, seeds: Sequence[int], dim: int, hidden: Sequence[int], n_freq: int,
-                 sigma_min: float, sigma_max: float, sigma_data: float) -> None:
+    def __init__(
+        self,
+        kind: str,
+        seeds: Sequence[int],
+        dim: int,
+        hidden: Sequence[int],
+        n_freq: int,
+        sigma_min: float,
+        sigma_max: float,
+        sigma_data: float,
+    ) -> None:
         super().__init__()
         if kind not in KINDS:
             raise ValueError(f"unknown model kind {kind!r}; expected one of {KINDS}")
@@ -84,8 +94,17 @@ class DSMTask(nn.Module):
     of data[m], so no point is seen twice (the manifold is sampled, not a fixed training set).
     """
 
-    def __init__(self, model: BatchedScoreModel, data: torch.Tensor, seeds: Sequence[int], batch: int, lr: float,
-                 steps: int, sigma_min: float, sigma_max: float) -> None:
+    def __init__(
+        self,
+        model: BatchedScoreModel,
+        data: torch.Tensor,
+        seeds: Sequence[int],
+        batch: int,
+        lr: float,
+        steps: int,
+        sigma_min: float,
+        sigma_max: float,
+    ) -> None:
         super().__init__()
         self.model = model
         self.register_buffer("data", data, persistent=False)

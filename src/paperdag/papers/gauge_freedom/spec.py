@@ -16,12 +16,14 @@ from paperdag.contract import Stage
 
 TRAINED_RUN = "trained/{manifold}/{kind}/seed{seed}/metrics.json"
 TRAINED_CURVES = "trained/{manifold}/{kind}/curves.npz"
+FIGURE5_RUN = "trained/figure5/{manifold}_D{dim}/{kind}/metrics.json"
+FIGURE5_CURVES = "trained/figure5/{kind}/curves.npz"
 GMM_RUN = "analytic/gmm/{variant}/seed{seed}/metrics.json"
 EXACT_RUN = "analytic/exact/{manifold}/metrics.json"
 GAUGE_CHECK = "analytic/gauge_check/metrics.json"
 ANALYTIC_CURVES = "analytic/curves.npz"
-TABLES = ("id_estimates", "gmm_gauge", "exact_id", "trained_runs")
-FIGURES = ("spectra", "trajectories", "gauge_samples")
+TABLES = ("id_estimates", "gmm_gauge", "exact_id", "trained_runs", "figure5")
+FIGURES = ("spectra", "trajectories", "gauge_samples", "figure5")
 
 
 STAGES = (
@@ -37,6 +39,22 @@ def trained_run(manifold: str, kind: str, seed: int | str) -> str:
 
 def trained_curves(manifold: str, kind: str) -> str:
     return TRAINED_CURVES.format(manifold=manifold, kind=kind)
+
+
+def figure5_run(manifold: str, dim: int, kind: str) -> str:
+    return FIGURE5_RUN.format(manifold=manifold, dim=dim, kind=kind)
+
+
+def figure5_curves(kind: str) -> str:
+    return FIGURE5_CURVES.format(kind=kind)
+
+
+def _figure5_files(cfg: dict[str, Any], kind: str) -> list[str]:
+    """The Figure 5 models' files of one kind (none where the scale does not configure them)."""
+    f5 = cfg.get("figure5")
+    if not f5:
+        return []
+    return [figure5_run(m, d, kind) for d in f5["dims"] for m in f5["manifolds"]] + [figure5_curves(kind)]
 
 
 def gmm_run(variant: str, seed: int) -> str:
@@ -78,7 +96,10 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
     if stage == "analytic":
         return _analytic_files(cfg)
     if stage == "train":
-        return [f for m in train_manifolds(cfg, wildcards) for f in _trained_files(cfg, m, "{kind}")]
+        by_hand = "manifold" in wildcards  # a by-hand run of one manifold skips the Figure 5 models
+        return [f for m in train_manifolds(cfg, wildcards) for f in _trained_files(cfg, m, "{kind}")] + (
+            [] if by_hand else _figure5_files(cfg, "{kind}")
+        )
     if stage == "report":
         return (
             ["claims.json"]
@@ -90,7 +111,8 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
 
 def inputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[str]:
     if stage == "report":
-        return _analytic_files(cfg) + [f for m in cfg["manifolds"] for k in cfg["kinds"] for f in _trained_files(cfg, m, k)]
+        trained = [f for m in cfg["manifolds"] for k in cfg["kinds"] for f in _trained_files(cfg, m, k)]
+        return _analytic_files(cfg) + trained + [f for k in cfg["kinds"] for f in _figure5_files(cfg, k)]
     return []
 
 
@@ -111,11 +133,15 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
         }
     if stage == "train":
         trained = train_manifolds(cfg, wildcards)
-        return {**shared, "manifolds": trained, "seeds": cfg["seeds"], "model": cfg["model"], "training": cfg["training"]}
+        out = {**shared, "manifolds": trained, "seeds": cfg["seeds"], "model": cfg["model"], "training": cfg["training"]}
+        if cfg.get("figure5") and "manifold" not in wildcards:
+            out["figure5"] = cfg["figure5"]
+        return out
     if stage == "report":
         return {
             "manifolds": cfg["manifolds"],
             "kinds": cfg["kinds"],
+            "figure5": {k: cfg["figure5"][k] for k in ("manifolds", "dims")} if cfg.get("figure5") else None,
             "exact_manifolds": cfg["exact_manifolds"],
             "control_normal_scale": cfg["control_normal_scale"],
             "gmm": {k: cfg["gmm"][k] for k in ("c_values", "moment_tolerance", "loglik_control_scale")},

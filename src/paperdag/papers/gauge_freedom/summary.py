@@ -76,7 +76,6 @@ def trained_table(runs: pd.DataFrame) -> pd.DataFrame:
         "share_exact_star_log_gap",
         "non_conservativity_mean",
         "non_conservativity_max",
-        "radial_slope_ratio",
         "normal_ratio",
         "normal_ratio_exact",
         "last_logged_loss",
@@ -92,6 +91,64 @@ def trained_table(runs: pd.DataFrame) -> pd.DataFrame:
     star = star.rename(columns={"gap": "share_exact_star", "log_gap": "share_exact_star_log_gap"})
     out = tr.merge(star, on=["manifold", "model", "seed"])
     return out.reindex(columns=cols).sort_values(["manifold", "model", "seed"], ignore_index=True)
+
+
+FIGURE5_COLS = [
+    "manifold",
+    "ambient_dim",
+    "model",
+    "steps",
+    "distance_median",
+    "distance_p90",
+    "exact_ode_distance_median",
+    "exact_draws_distance_median",
+    "traj_share_k",
+    "exact_ode_traj_share_k",
+    "last_logged_loss",
+]
+
+
+def figure5_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (manifold, D, kind): the ODE end points' distance to the manifold and the flow-Jacobian
+    rule's share of k, beside the exact score's ODE (S²) and exact draws from p_σmin."""
+    f5 = runs[runs["run_type"] == "figure5"] if "run_type" in runs else runs.iloc[0:0]
+    return f5.reindex(columns=FIGURE5_COLS).sort_values(["manifold", "ambient_dim", "model"], ignore_index=True)
+
+
+def _figure5(paper_dir: Path, cfg: dict[str, Any]) -> plt.Figure:
+    """Figure 5 analogue: flow-Jacobian singular values along the ODE (median over trajectories) for each
+    (manifold, D) and kind, the exact score's where it is closed-form, and the end points' distances."""
+    f5 = cfg.get("figure5") or {"manifolds": [], "dims": []}
+    rows = [(m, d) for m in f5["manifolds"] for d in f5["dims"]]
+    curves = {k: _load(paper_dir / spec.figure5_curves(k)) for k in cfg["kinds"]}
+    cols = [*cfg["kinds"], "exact score", "distance"]
+    fig, axes = plt.subplots(max(len(rows), 1), len(cols), figsize=(3.4 * len(cols), 2.8 * max(len(rows), 1)), squeeze=False)
+    for row, (name, dim) in zip(axes, rows):
+        key = f"{name}_D{dim}"
+        for ax, col in zip(row, cols):
+            if col == "distance":
+                some = next((c for c in curves.values() if c is not None and f"dist_{key}" in c), None)
+                hists = {k: c[f"dist_{key}"] for k, c in curves.items() if c is not None and f"dist_{key}" in c}
+                if some is not None:
+                    hists["exact draws"] = some[f"dist_{key}_draws"]
+                    if f"dist_{key}_exact" in some:
+                        hists["exact-score ODE"] = some[f"dist_{key}_exact"]
+                bins = np.logspace(-3.5, 0.5, 33)
+                for label, d in hists.items():
+                    ax.hist(np.clip(d, bins[0], bins[-1]), bins=bins, histtype="step", label=label)
+                ax.set(xscale="log", title=f"{name}, D = {dim}: end points", xlabel="distance to the manifold")
+                ax.legend(fontsize=7)
+                continue
+            cur = next((c for c in curves.values() if c is not None), None) if col == "exact score" else curves.get(col)
+            svs = None if cur is None else cur.get(f"traj_{key}_exact" if col == "exact score" else f"traj_{key}")
+            if svs is None:
+                ax.set_axis_off()
+                continue
+            ax.loglog(cur["sigmas"], np.median(svs, axis=0))
+            ax.invert_xaxis()
+            ax.set(title=f"{name}, D = {dim}, {col}", xlabel="σ (ODE runs right)", ylabel="median s.v. of ∂φ/∂x₁")
+    fig.tight_layout()
+    return fig
 
 
 def _load(path: Path) -> dict[str, np.ndarray] | None:
@@ -169,6 +226,8 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     write_table(gmm_table(runs), paper_dir / "tables" / "gmm_gauge")
     write_table(exact_table(runs), paper_dir / "tables" / "exact_id")
     write_table(trained_table(runs), paper_dir / "tables" / "trained_runs")
+    write_table(figure5_table(runs), paper_dir / "tables" / "figure5")
     save_figure(_spectra_figure(paper_dir, cfg), paper_dir / "figures" / "spectra")
     save_figure(_trajectory_figure(paper_dir, cfg), paper_dir / "figures" / "trajectories")
     save_figure(_samples_figure(paper_dir), paper_dir / "figures" / "gauge_samples")
+    save_figure(_figure5(paper_dir, cfg), paper_dir / "figures" / "figure5")
