@@ -119,6 +119,7 @@ class DistillTask(nn.Module):
         eval_steps: Sequence[int] = (),
         n_eval: int = 0,
         metric_names: Sequence[str] = (),
+        normalisations: Sequence[tuple[bool, bool]] | None = None,
     ) -> None:
         super().__init__()
         self.cfg, self.names = cfg, list(names)
@@ -132,6 +133,11 @@ class DistillTask(nn.Module):
         self.eval_steps, self.n_eval, self.metric_names = list(eval_steps), n_eval, list(metric_names)
         self.register_buffer("trajectory", torch.full((len(self.eval_steps), len(seeds), len(self.metric_names)), float("nan")))
         self.register_buffer("last_stats", torch.zeros(len(seeds), 3))  # mean r, max h, GAN term
+        # Per slot: (ratio divided by its time bin's mean, h divided by its batch mean); both on in the method,
+        # off in the paper's ablation of its two normalisations.
+        norms = torch.tensor(list(normalisations) if normalisations is not None else [(True, True)] * len(seeds))
+        self.register_buffer("bin_norm", norms[:, 0].bool())
+        self.register_buffer("h_norm", norms[:, 1].bool())
         # The evaluated student: an EMA of the trained one's weights (FastGen keeps one for its generators),
         # updated after every student update; with student_ema = 0 it is the trained student itself.
         self.student_ema = copy.deepcopy(student).requires_grad_(False) if cfg.student_ema > 0 else None
@@ -177,8 +183,9 @@ class DistillTask(nn.Module):
             pred_teacher = self.teacher(x_t_ng, sigma)
             pred_fake = self.fake(x_t_ng, sigma)
             r = density_ratio(self.disc(x_t_ng, sigma), c.logit_clamp, c.r_min, c.r_max)
-            r = bin_normalise(r, time_bins(idx, c.grid_lo, c.grid_hi, c.n_bins), self.ratio_ema, c.ratio_ema)
-            h = normalised_weights(self.names, r)
+            r_bin = bin_normalise(r, time_bins(idx, c.grid_lo, c.grid_hi, c.n_bins), self.ratio_ema, c.ratio_ema)
+            r = torch.where(self.bin_norm.unsqueeze(-1), r_bin, r)
+            h = normalised_weights(self.names, r, self.h_norm)
             w = 1.0 / ((x0.detach() - pred_teacher).abs().mean(-1, keepdim=True) + 1e-6)
             grad = (pred_fake - pred_teacher) * w * h.unsqueeze(-1)
         dm = 0.5 * ((x0 - (x0 - grad).detach()) ** 2).mean(dim=(1, 2))

@@ -61,7 +61,9 @@ def bin_normalise(r: torch.Tensor, bins: torch.Tensor, ema: torch.Tensor, rate: 
     return r / torch.gather(new, 1, bins)
 
 
-def normalised_weights(names: list[str], r: torch.Tensor) -> torch.Tensor:
-    """h_m(r_m) / mean_batch(h_m(r_m)) for each model m; `names[m]` is model m's divergence. r: (M, N)."""
+def normalised_weights(names: list[str], r: torch.Tensor, normalise: torch.Tensor | None = None) -> torch.Tensor:
+    """h_m(r_m) / mean_batch(h_m(r_m)) for each model m; `names[m]` is model m's divergence. r: (M, N).
+    `normalise` (M,) bool: the models that divide by the batch mean (all if None; the ablation turns it off)."""
     h = torch.stack([weighting(n, r[i]) for i, n in enumerate(names)])
-    return h / h.mean(dim=1, keepdim=True)
+    normed = h / h.mean(dim=1, keepdim=True)
+    return normed if normalise is None else torch.where(normalise.unsqueeze(-1), normed, h)

@@ -65,13 +65,38 @@ def _write_runs(
 
 
 # ---------------------------------------------------------------- toy
+# The paper's ablation of its two normalisations (Fig. 4b): variant → (per-time-bin ratio, batch-mean h).
+# The method itself (both on) is the main toy job's run of the same divergence and seeds.
+ABLATION = {"no_bin": (False, True), "no_h": (True, False), "none": (False, False)}
+
+
 def toy(job: Job) -> None:
     """Distil the 2-D mixture teacher with every divergence and seed of one student start."""
+    names, _ = slots(job.cfg["toy"]["divergences"], list(job.cfg["seeds"]))
+    _distil_toy(job, "toy", job.cfg["init"], names, names, None)
+
+
+def toy_ablation(job: Job) -> None:
+    """The normalisation ablation: one divergence, each variant of `ABLATION` × every seed, normal start.
+    Runs are labelled `<divergence>_<variant>` (e.g. `kl_no_bin`); seeds share draws with the main toy job."""
+    ab, seeds = job.cfg["ablation"], list(job.cfg["seeds"])
+    variants = list(ab["variants"])
+    names = [ab["divergence"] for v in variants for _ in seeds]
+    labels = [f"{ab['divergence']}_{v}" for v in variants for _ in seeds]
+    norms = [ABLATION[v] for v in variants for _ in seeds]
+    _distil_toy(job, "toy_ablation", "normal", names, labels, norms)
+
+
+def _distil_toy(
+    job: Job, task_name: str, init: str, names: list[str], labels: list[str], norms: list[tuple[bool, bool]] | None
+) -> None:
+    """The toy body: `names` are each slot's divergence, `labels` its run's name, `norms` its normalisations
+    (None: both on). Slots are divergence-major, then seed, like the job's outputs."""
     t0 = time.perf_counter()
     cfg, tc = job.cfg, job.cfg["toy"]
-    seeds, init = list(cfg["seeds"]), cfg["init"]
+    seeds = list(cfg["seeds"])
     seed_everything(seeds[0], threads=job.threads)
-    names, slot_seeds = slots(tc["divergences"], seeds)
+    slot_seeds = [s for _ in range(len(names) // len(seeds)) for s in seeds]
     means, weights = mixture(tc["n_modes"], tc["radius"])
     dc = distill_config(cfg["distill"], tc, data_dim=2)
 
@@ -96,14 +121,14 @@ def toy(job: Job) -> None:
     eval_steps = sorted({s for s in tc["eval_steps"] if s < dc.student_steps} | {dc.student_steps})
     real = lambda g, n: sample_mixture(means, weights, tc["std"], n, g)  # noqa: E731
     task = DistillTask(
-        dc, names, slot_seeds, student, fake, disc, teacher, real, evaluator, eval_steps, tc["n_eval"], TOY_METRICS
+        dc, names, slot_seeds, student, fake, disc, teacher, real, evaluator, eval_steps, tc["n_eval"], TOY_METRICS, norms
     )
     ckpt = job.checkpoint_dir() / job.config_hash
     fit(
         task,
         steps=dc.total_iterations,
         label=job.label,
-        run_labels=[f"{n}/seed{s}" for n, s in zip(names, slot_seeds)],
+        run_labels=[f"{n}/seed{s}" for n, s in zip(labels, slot_seeds)],
         checkpoint_dir=ckpt,
         checkpoint_every=tc["checkpoint_every"],
         accelerator=job.accelerator(),
@@ -123,11 +148,14 @@ def toy(job: Job) -> None:
     final.update({f"collapsed_{m}": control[m].double().numpy() for m in ("fd", "tv", "recall", "coverage")})
     floors = {s: floor_metrics(means, weights, tc["std"], tc["n_eval"], s, tc["knn_k"]) for s in seeds}
     settings = {"loop": dataclasses.asdict(dc), "toy": tc}
+    if norms is not None:  # the ablation: every run records each slot's divergence and normalisations by value
+        per_slot = {lab: {"h": n, "bin": b, "batch_h": h} for lab, n, (b, h) in zip(labels, names, norms)}
+        settings = {**settings, "normalisations": per_slot}
     _write_runs(
         job,
-        "toy",
+        task_name,
         init,
-        names,
+        labels,
         slot_seeds,
         eval_steps,
         task.trajectory.double().numpy(),
@@ -144,7 +172,7 @@ def toy(job: Job) -> None:
             np.savez(
                 fh,
                 samples=samples[:, :1000].numpy(),
-                names=np.array(names),
+                names=np.array(labels),
                 seeds=np.array(slot_seeds),
                 reference=reference[:1000].numpy(),
                 means=means.numpy(),

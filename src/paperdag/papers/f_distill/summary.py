@@ -76,6 +76,74 @@ def floor_table(runs: pd.DataFrame) -> pd.DataFrame:
     return runs.groupby(["task", "seed"])[cols].first().dropna(how="all").reset_index()
 
 
+ABLATION_METRICS = ["fd", "tv", "coverage", "precision", "recall"]
+
+
+def ablation_runs(runs: pd.DataFrame, ablation: dict) -> pd.DataFrame:
+    """The ablation's runs beside the method's own (both normalisations: the main toy run of the same divergence
+    and seeds), with a `variant` column; empty without an ablation."""
+    if not ablation or not len(runs) or "task" not in runs:
+        return pd.DataFrame(columns=["variant", "seed", *ABLATION_METRICS])
+    div = ablation["divergence"]
+    both = runs[(runs["task"] == "toy") & (runs["init"] == "normal") & (runs["divergence"] == div)].assign(variant="both")
+    rest = runs[runs["task"] == "toy_ablation"].copy()
+    rest["variant"] = rest["divergence"].str.removeprefix(f"{div}_")
+    return pd.concat([both, rest], ignore_index=True)
+
+
+def ablation_table(runs: pd.DataFrame, ablation: dict) -> pd.DataFrame:
+    """Per variant and metric: mean ± sd over seeds, and the paired difference from the method (both on)."""
+    ab = ablation_runs(runs, ablation)
+    rows = []
+    base = ab[ab["variant"] == "both"].set_index("seed")
+    for variant, grp in ab.groupby("variant", sort=False):
+        g = grp.set_index("seed")
+        for m in [m for m in ABLATION_METRICS if m in g]:
+            diff = (g[m] - base[m]).dropna() if m in base else pd.Series(dtype=float)
+            rows.append(
+                dict(
+                    variant=variant,
+                    metric=m,
+                    mean=float(g[m].mean()),
+                    sd=float(g[m].std()) if len(g) > 1 else float("nan"),
+                    n=int(g[m].notna().sum()),
+                    diff_vs_both=float(diff.mean()) if len(diff) else float("nan"),
+                    sd_diff=float(diff.std()) if len(diff) > 1 else float("nan"),
+                )
+            )
+    return pd.DataFrame(rows, columns=["variant", "metric", "mean", "sd", "n", "diff_vs_both", "sd_diff"])
+
+
+def ablation_figure(runs: pd.DataFrame, job: Job, figs: Path) -> None:
+    """Samples of seed 0 per variant (the method's from the main toy job) and bars of the final metrics."""
+    import matplotlib.pyplot as plt
+
+    ablation = job.cfg.get("ablation") or {}
+    ab = ablation_runs(runs, ablation)
+    files = {Path(p).stem: p for p in job.inputs if p.endswith(".npz")}
+    if not len(ab) or "toy_ablation" not in files:
+        return
+    variants = list(dict.fromkeys(ab["variant"]))
+    fig, axes = plt.subplots(1, len(variants) + 3, figsize=(2.3 * (len(variants) + 3), 2.4), squeeze=False)
+    div = ablation["divergence"]
+    for ax, variant in zip(axes[0], variants):
+        data = np.load(files["toy_normal" if variant == "both" else "toy_ablation"])
+        label = div if variant == "both" else f"{div}_{variant}"
+        names, seeds = list(data["names"]), list(data["seeds"])
+        i = [k for k, (n, sd) in enumerate(zip(names, seeds)) if n == label and sd == min(seeds)]
+        ax.scatter(*data["reference"].T, s=1, c="0.8")
+        if i:
+            ax.scatter(*data["samples"][i[0]].T, s=1, c="C0")
+        ax.set_title(f"{NAMES.get(div, div)}: {variant}", fontsize=7)
+        ax.set_aspect("equal")
+    for ax, m in zip(axes[0][len(variants) :], ("fd", "tv", "precision")):
+        g = ab.groupby("variant", sort=False)[m]
+        ax.bar(variants, g.mean().reindex(variants), yerr=g.std().reindex(variants), color="C0")
+        ax.set_title(f"{m} (mean ± sd over seeds)", fontsize=7)
+        ax.tick_params(axis="x", labelsize=6, rotation=30)
+    save_figure(fig, figs / "ablation")
+
+
 def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -86,10 +154,17 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     traj = trajectory_table(runs)
     write_table(traj, tables / "trajectories")
     write_table(floor_table(runs), tables / "floors")
+    write_table(ablation_table(runs, job.cfg.get("ablation") or {}), tables / "ablation")
+    ablation_figure(runs, job, figs)
+    # the figures below show the divergences; the ablation has its own figure
+    runs = runs[runs["task"] != "toy_ablation"] if "task" in runs else runs
+    traj = traj[traj["task"] != "toy_ablation"] if len(traj) else traj
     order = [d for d in NAMES if d in set(runs["divergence"])]
 
     # samples per divergence on the 2-D task (seed 0 of each start)
-    toy_files = sorted(p for p in job.inputs if Path(p).name.startswith("toy_") and p.endswith(".npz"))
+    toy_files = sorted(
+        p for p in job.inputs if Path(p).name.startswith("toy_") and p.endswith(".npz") and Path(p).stem != "toy_ablation"
+    )
     inits = [Path(p).stem.removeprefix("toy_") for p in toy_files]
     fig, axes = plt.subplots(
         max(1, len(toy_files)),
