@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import shutil
 import sys
 import time
 import traceback
@@ -115,8 +116,20 @@ def seconds_since_process_start() -> float:
     return time.time() - psutil.Process().create_time()
 
 
+def process_cpu_seconds() -> float:
+    """User + system CPU seconds of this process (all its threads, imports included) and of its
+    waited-for children: exact, unlike the benchmark file's `cpu_time`, which Snakemake samples
+    every 30 s and so misses up to 30 s at the end of each job."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_job(job: Job) -> None:
-    """Call the stage function, logging its start, end, wall time and any error."""
+    """Call the stage function, logging its start, end, wall and CPU time and any error; a finished
+    job's training checkpoints are removed (they only serve to resume an interrupted run, and a
+    later rerun after a code change must not resume from them)."""
     stage_fn = stage_function(job.paper, job.stage)
     log = logging.getLogger("paperdag")
     with _logging_to(job.log):
@@ -128,7 +141,9 @@ def run_job(job: Job) -> None:
         except Exception:
             log.error("failed %s\n%s", job.label, traceback.format_exc())
             raise
-        log.info("done %s in %.1f s", job.label, time.perf_counter() - start)
+        log.info("done %s in %.1f s (%.1f s CPU in this process, start-up included)", job.label,
+                 time.perf_counter() - start, process_cpu_seconds())
+        shutil.rmtree(job.checkpoint_dir(), ignore_errors=True)
 
 
 def job_from_snakemake(smk: Any) -> Job:

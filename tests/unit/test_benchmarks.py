@@ -39,3 +39,20 @@ def test_import_share_comes_from_the_last_run_in_each_log(tmp_path: Path):
     times = paper_times(bench)
     assert (times["a"].imports, times["a"].wall_logged) == (10.0, 40.0)
     assert "| a | 2 | 50 | 35 | 40 | 25% |" in summary_markdown(bench, {})
+
+
+def test_a_jobs_own_cpu_line_replaces_the_sampled_benchmark_cpu(tmp_path: Path):
+    """The last finished run's logged CPU (exact) wins over Snakemake's 30-s sample; a log whose last
+    run did not finish (no done line after its last start) falls back to the benchmark."""
+    bench, logs = tmp_path / "benchmarks", tmp_path / "logs"
+    _bench(bench / "a" / "x.tsv", (40.0, 7.0))  # sampled: 7 s of CPU for a 40-s job
+    _bench(bench / "a" / "y.tsv", (20.0, 12.0))
+    (logs / "a").mkdir(parents=True)
+    start = "t INFO paperdag: start a (scale=default, threads=1; 2.0 s of start-up: interpreter and imports)\n"
+    done = "t INFO paperdag: done a in 38.0 s (39.5 s CPU in this process, start-up included)\n"
+    (logs / "a" / "x.log").write_text(start + done)
+    (logs / "a" / "y.log").write_text(
+        start + "t INFO paperdag: done a in 9.0 s (11.0 s CPU in this process, start-up included)\n" + start)
+    times = paper_times(bench)
+    assert times["a"].cpu == 39.5 + 12.0 and times["a"].cpu_exact == 1
+    assert "exact) for 1 of 2 jobs" in summary_markdown(bench, {})

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from functools import partial
 from pathlib import Path
@@ -117,7 +116,6 @@ def train(job: Job) -> None:
             write_run(metrics_path, metrics, config_hash=job.config_hash, seed=seed, started=started, settings=settings)
             log.info("%s d=%d %s seed=%d: L2-UVP %.2f%%, Bures %.4g (floor %.4g), variance ratio %.3f", job.label, dim,
                      name, seed, metrics["l2_uvp"], metrics["bures"], metrics["bures_floor"], metrics["var_ratio"])
-    shutil.rmtree(job.checkpoint_dir() / job.config_hash, ignore_errors=True)
 
 
 def maps2d(job: Job) -> None:
@@ -141,7 +139,6 @@ def maps2d(job: Job) -> None:
         with open(tmp, "wb") as fh:
             np.savez(fh, x=x.numpy(), true=problem.true_map(x).numpy(), mapped=mapped.numpy(), costs=np.array(costs),
                      exact_mg=np.array(gaps))
-    shutil.rmtree(job.checkpoint_dir() / job.config_hash, ignore_errors=True)
 
 
 def report(job: Job) -> None:
