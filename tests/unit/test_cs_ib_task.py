@@ -155,3 +155,28 @@ def test_compaction_changes_cost_only(tmp_path) -> None:
     torch.testing.assert_close(curve1, curve0, rtol=1e-4, atol=1e-5, equal_nan=True)
     assert [s for s, _ in hist0] == [s for s, _ in hist1]
     np.testing.assert_allclose([v for _, v in hist1], [v for _, v in hist0], rtol=1e-3, atol=1e-4)
+
+
+def test_a_compacting_job_resumed_from_its_checkpoints_ends_the_same(tmp_path) -> None:
+    """A rerun finds every round's checkpoint (one of them possibly at the round's last step) and
+    must replay the same rounds: same stop steps and best validation RMSE."""
+    import types
+
+    from paperdag.papers.cs_ib.stages import _fit_compacting
+
+    job = types.SimpleNamespace(
+        cfg={"training": {"max_steps": 300, "checkpoint_every": 2, "eval_every": 2}},  # every round end
+        label="resume",
+        config_hash="h",
+        checkpoint_dir=lambda: tmp_path,
+    )
+    ends = []
+    for _ in range(2):
+        task = _task(_split(), max_steps=300, patience=2)
+        task.lr, task.compact_below = 0.03, 0.8
+        _fit_compacting(task, job, [r.method for r in task.runs], "cpu")
+        task.finish()
+        ends.append((task.stop_step.clone(), task.best_val.clone()))
+    assert len(list((tmp_path / "h").glob("round*"))) >= 1
+    assert torch.equal(ends[0][0], ends[1][0])
+    torch.testing.assert_close(ends[1][1], ends[0][1])

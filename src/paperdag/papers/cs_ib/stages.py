@@ -79,6 +79,10 @@ def _fit_compacting(task: IBRegressionTask, job: Job, labels: list[str], acceler
 
     tr, m = job.cfg["training"], len(task.runs)
     keep, current, history, rnd = torch.arange(m), task, [], 0
+    # A round ends just before an evaluation step; a checkpoint taken exactly there would resume into
+    # that evaluation instead of compacting. One step more than a multiple of eval_every puts the first
+    # such coincidence at lcm(every, eval_every) steps into a round (10050 at default: past the cap).
+    every = tr["checkpoint_every"] + (tr["checkpoint_every"] % tr["eval_every"] == 0)
     while True:
         offset = current.step_offset
         ckpt = job.checkpoint_dir() / job.config_hash / (f"round{rnd}" if rnd else "")
@@ -88,7 +92,7 @@ def _fit_compacting(task: IBRegressionTask, job: Job, labels: list[str], acceler
             label=job.label,
             run_labels=[labels[i] for i in keep.tolist()],
             checkpoint_dir=ckpt,
-            checkpoint_every=tr["checkpoint_every"],
+            checkpoint_every=every,
             accelerator=accelerator,
             log_every=tr["eval_every"],
         )
