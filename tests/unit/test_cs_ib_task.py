@@ -124,3 +124,59 @@ def test_fit_returns_early_once_every_model_has_stopped() -> None:
     task.lr = 0.05
     fit(task, steps=400, label="cs_ib test", run_labels=[r.method for r in task.runs], log_every=2)
     assert task.should_stop() and int(task.steps_done) < 400
+
+
+def test_compaction_changes_cost_only(tmp_path) -> None:
+    """Going on with the live models alone once most have stopped gives every model the same stop
+    step, curve and best validation RMSE as the uncompacted job (up to Adam's float rounding), and
+    the job's logged losses at the same steps."""
+    import types
+
+    from paperdag.papers.cs_ib.stages import _fit_compacting
+
+    out = {}
+    for frac in (0.0, 0.8):
+        task = _task(_split(), max_steps=300, patience=6)
+        task.lr, task.compact_below = 0.03, frac
+        job = types.SimpleNamespace(
+            cfg={"training": {"max_steps": 300, "checkpoint_every": 1000, "eval_every": 2}},
+            label=f"compact {frac}",
+            config_hash="h",
+            checkpoint_dir=lambda frac=frac: tmp_path / str(frac),
+        )
+        history = _fit_compacting(task, job, [r.method for r in task.runs], "cpu")
+        task.finish()
+        rounds = len(list((tmp_path / str(frac) / "h").glob("round*")))
+        out[frac] = (task.stop_step.clone(), task.best_val.clone(), task.val_curve.clone(), history, rounds)
+    (stop0, best0, curve0, hist0, rounds0), (stop1, best1, curve1, hist1, rounds1) = out[0.0], out[0.8]
+    assert rounds0 == 0 and rounds1 >= 1  # the second job did compact
+    assert torch.equal(stop0, stop1)
+    torch.testing.assert_close(best1, best0, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(curve1, curve0, rtol=1e-4, atol=1e-5, equal_nan=True)
+    assert [s for s, _ in hist0] == [s for s, _ in hist1]
+    np.testing.assert_allclose([v for _, v in hist1], [v for _, v in hist0], rtol=1e-3, atol=1e-4)
+
+
+def test_a_compacting_job_resumed_from_its_checkpoints_ends_the_same(tmp_path) -> None:
+    """A rerun finds every round's checkpoint (one of them possibly at the round's last step) and
+    must replay the same rounds: same stop steps and best validation RMSE."""
+    import types
+
+    from paperdag.papers.cs_ib.stages import _fit_compacting
+
+    job = types.SimpleNamespace(
+        cfg={"training": {"max_steps": 300, "checkpoint_every": 2, "eval_every": 2}},  # every round end
+        label="resume",
+        config_hash="h",
+        checkpoint_dir=lambda: tmp_path,
+    )
+    ends = []
+    for _ in range(2):
+        task = _task(_split(), max_steps=300, patience=2)
+        task.lr, task.compact_below = 0.03, 0.8
+        _fit_compacting(task, job, [r.method for r in task.runs], "cpu")
+        task.finish()
+        ends.append((task.stop_step.clone(), task.best_val.clone()))
+    assert len(list((tmp_path / "h").glob("round*"))) >= 1
+    assert torch.equal(ends[0][0], ends[1][0])
+    torch.testing.assert_close(ends[1][1], ends[0][1])

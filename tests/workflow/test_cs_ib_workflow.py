@@ -13,6 +13,7 @@ CLAIM_IDS = {
     "info_plane_frontier",
     "fgsm_csib_vs_mse",
     "compression_helps",
+    "generalisation_study",
     "tuned_ranking",
     "beta_compresses",
     "losses_finite",
@@ -33,3 +34,6 @@ def test_cs_ib_smoke_through_snakemake(smoke_project: Path) -> None:
     metrics = json.loads((project / "results/smoke/cs_ib/runs/bikeshare/cs_ib/beta0.01/seed0/metrics.json").read_text())
     assert metrics["stand_in_for"] and metrics["test_rmse"] > 0
     assert metrics["curve"]["val"] and metrics["linear_test_rmse"] > 0
+    study = json.loads((project / "results/smoke/cs_ib/runs/gen_study/networks.json").read_text())
+    assert len(study["networks"]) >= 4 and all(n["gap"] == n["test_mse"] - n["train_mse"] for n in study["networks"])
+    assert (project / "results/smoke/cs_ib/tables/gen_study.md").exists()

@@ -5,6 +5,8 @@ Stages:
 - `download` (paper scale only): one job per dataset with `files` (URL + sha256) in config.
 - `train`: one job per dataset; all (method, β, seed) runs of that dataset are one batched
   model; one metrics.json per run.
+- `gen_study`: the paper's generalisation study, one job (about 100 small MLPs batched per
+  architecture); one networks.json.
 - `report`: tables, figures and claims.json.
 """
 
@@ -15,13 +17,15 @@ from typing import Any
 from paperdag.contract import Stage
 
 RUN = "runs/{dataset}/{method}/beta{beta}/seed{seed}/metrics.json"
-TABLES = ["rmse", "mae", "rmse_official_best", "selected_beta", "fgsm_auc", "paired_vs_best_baseline", "runs"]
-FIGURES = ["information_plane", "fgsm_curves", "training_curves"]
+GEN_STUDY = "runs/gen_study/networks.json"
+TABLES = ["rmse", "mae", "rmse_official_best", "selected_beta", "fgsm_auc", "paired_vs_best_baseline", "runs", "gen_study"]
+FIGURES = ["information_plane", "fgsm_curves", "training_curves", "gen_study"]
 
 
 STAGES = (
     Stage("download", heavy=False, tag="{dataset}"),
     Stage("train", tag="{dataset}", threads=1),  # one thread: the most work per CPU-second
+    Stage("gen_study", threads=1),
     Stage("report", heavy=False),
 )
 
@@ -57,6 +61,8 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
         return ["data/{dataset}/manifest.json"]
     if stage == "train":
         return run_files(cfg)
+    if stage == "gen_study":
+        return [GEN_STUDY]
     if stage == "report":
         return (
             ["claims.json"]
@@ -70,8 +76,11 @@ def inputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[s
     if stage == "train":
         d = wildcards["dataset"]
         return [f"data/{d}/manifest.json"] if cfg["data_sources"][d].get("files") else []
+    if stage == "gen_study":
+        d = cfg["gen_study"]["dataset"]
+        return [f"data/{d}/manifest.json"] if cfg["data_sources"][d].get("files") else []
     if stage == "report":
-        return [f for d in cfg["datasets"] for f in run_files(cfg, d)]
+        return [f for d in cfg["datasets"] for f in run_files(cfg, d)] + [GEN_STUDY]
     return []
 
 
@@ -93,6 +102,9 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
             "method_list": cfg["method_list"],
             "evaluation": cfg["evaluation"],
         }
+    if stage == "gen_study":
+        g = cfg["gen_study"]
+        return {"study": g, "source": cfg["data_sources"][g["dataset"]], "data": cfg["data"], "estimator": cfg["estimator"]}
     return {
         "datasets": cfg["datasets"],
         "tabular_datasets": [d for d in cfg["datasets"] if cfg["data_sources"][d].get("tabular", True)],
@@ -103,4 +115,5 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
         "betas": {m: cfg["methods"][m]["betas"] for m in cfg["method_list"]},
         "fgsm_eps": cfg["evaluation"]["fgsm_eps"],
         "claims": cfg["claims"],
+        "gen_study": cfg["gen_study"],
     }

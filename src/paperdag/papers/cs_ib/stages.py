@@ -1,4 +1,4 @@
-"""The CS-IB stages: `download` (paper scale), `train` (one batched job per dataset), `report`."""
+"""The CS-IB stages: `download` (paper scale), `train` (one batched job per dataset), `gen_study`, `report`."""
 
 from __future__ import annotations
 
@@ -71,6 +71,47 @@ def trivial_rmse(split: Split) -> dict[str, float]:
     return out
 
 
+def _fit_compacting(task: IBRegressionTask, job: Job, labels: list[str], accelerator: str) -> list[tuple[int, list[float]]]:
+    """`fit` the task; whenever it asks to be compacted, go on with a task of its live models only
+    (its own checkpoint folder, so a resumed job replays the same rounds), then copy every round's
+    state back into `task`. Returns the logged (job step, loss per run) of all rounds."""
+    import torch
+
+    tr, m = job.cfg["training"], len(task.runs)
+    keep, current, history, rnd = torch.arange(m), task, [], 0
+    # A round ends just before an evaluation step; a checkpoint taken exactly there would resume into
+    # that evaluation instead of compacting. One step more than a multiple of eval_every puts the first
+    # such coincidence at lcm(every, eval_every) steps into a round (10050 at default: past the cap).
+    every = tr["checkpoint_every"] + (tr["checkpoint_every"] % tr["eval_every"] == 0)
+    while True:
+        offset = current.step_offset
+        ckpt = job.checkpoint_dir() / job.config_hash / (f"round{rnd}" if rnd else "")
+        part = fit(
+            current,
+            steps=tr["max_steps"] - offset,
+            label=job.label,
+            run_labels=[labels[i] for i in keep.tolist()],
+            checkpoint_dir=ckpt,
+            checkpoint_every=every,
+            accelerator=accelerator,
+            log_every=tr["eval_every"],
+        )
+        for step, values in part:
+            full = [0.0] * m  # a model outside this round had stopped: its loss is the constant 0
+            for j, i in enumerate(keep.tolist()):
+                full[i] = values[j]
+            history.append((step + offset, full))
+        if current is not task:
+            task.absorb(current, keep)
+        if not current.wants_compaction():
+            return history
+        live = (~current.stopped).nonzero().squeeze(-1)
+        log.info(
+            "%s: step %d, %d of %d models still training: compacting", job.label, int(current.steps_done), len(live), len(keep)
+        )
+        current, keep, rnd = current.compacted(live), keep[live], rnd + 1
+
+
 def train(job: Job) -> None:
     """Train every (method, β, seed) run of one dataset as one batched model; one metrics.json per run."""
     t0 = time.perf_counter()
@@ -102,20 +143,12 @@ def train(job: Job) -> None:
         k=net["k"],
         hidden=net["hidden"],
         backbone=src.get("backbone", "mlp"),
+        compact_below=tr.get("compact_below", 0.0),
     )
     accelerator = job.accelerator()
     labels = [f"{r.method}/beta{spec.beta_tag(r.beta)}/seed{r.seed}" for r in runs]
     log.info("%s: %d runs, n_train=%d, at most %d steps", job.label, len(runs), task.n_train, tr["max_steps"])
-    history = fit(
-        task,
-        steps=tr["max_steps"],
-        label=job.label,
-        run_labels=labels,
-        checkpoint_dir=job.checkpoint_dir() / job.config_hash,
-        checkpoint_every=tr["checkpoint_every"],
-        accelerator=accelerator,
-        log_every=tr["eval_every"],
-    )
+    history = _fit_compacting(task, job, labels, accelerator)
     task.to("cuda" if accelerator == "gpu" else "cpu")
     task.finish()  # evaluates the weights after the last update
     task.restore_best()  # every later number is of the best-validation weights
@@ -182,6 +215,58 @@ def train(job: Job) -> None:
         write_run(out_by_run[rel], metrics, config_hash=job.config_hash, seed=r.seed, started=t0, settings=run_settings)
 
 
+def gen_study(job: Job) -> None:
+    """The generalisation study: every (depth, width, seed) MLP trained at once; per network its
+    training and test MSE, the gap, I_CS(x;t) and I_CS(x;t|y) (see `gen_study.py`)."""
+    import torch
+
+    from paperdag.papers.cs_ib.gen_study import Arch, EnsembleStudy, train_plain
+
+    t0 = time.perf_counter()
+    cfg, g = job.cfg, job.cfg["study"]
+    seed_everything(min(g["seeds"]), threads=job.threads)
+    x, y, image_shape = load_task({**cfg["source"], "data_seed": cfg["data"]["split_seed"]}, _files(job))
+    split = split_and_standardize(
+        x, y, split_seed=cfg["data"]["split_seed"], mode=cfg["data"]["standardize"], standardize_y=True, image_shape=image_shape
+    )
+    n = min(int(g["n_train"]), len(split.y_train))
+    archs = [Arch(int(d), int(w)) for d in g["depths"] for w in g["widths"]]
+    study = EnsembleStudy(split.x_train[:n], split.y_train[:n], archs, g["seeds"], batch=g["batch"], lr=g["lr"])
+    losses = train_plain(study, int(g["steps"]))
+    x_tr, y_tr = torch.as_tensor(split.x_train[:n]), torch.as_tensor(split.y_train[:n])
+    x_te, y_te = torch.as_tensor(split.x_test), torch.as_tensor(split.y_test)
+    train_mse, test_mse = study.mse(x_tr, y_tr), study.mse(x_te, y_te)
+    sigma = cfg["estimator"]["sigma"]
+    if sigma == "median":
+        raise ValueError("gen_study uses a fixed kernel width (estimator.sigma a number)")
+    ixt, ixt_y = study.information(x_tr, y_tr, float(sigma))
+    networks = [
+        {
+            "depth": a.depth,
+            "width": a.width,
+            "seed": s,
+            "train_mse": float(train_mse[i]),
+            "test_mse": float(test_mse[i]),
+            "gap": float(test_mse[i] - train_mse[i]),
+            "ixt": float(ixt[i]),
+            "ixt_given_y": float(ixt_y[i]),
+        }
+        for i, (a, s) in enumerate(study.labels)
+    ]
+    metrics = {
+        "paper": "cs_ib",
+        "study": "generalisation",
+        "dataset": g["dataset"],
+        "dataset_label": cfg["source"]["label"],
+        "n_train": n,
+        "n_test": len(split.y_test),
+        "loss_curve_every_100_steps": losses,
+        "losses_finite": bool(np.isfinite(losses).all()),
+        "networks": networks,
+    }
+    write_run(job.outputs[0], metrics, config_hash=job.config_hash, seed=None, started=t0, settings=dict(g))
+
+
 def report(job: Job) -> None:
     """Tables, figures and claims.json from every run."""
     # Imported here so that edits to claims or figures rerun the report, not the training.
@@ -189,4 +274,5 @@ def report(job: Job) -> None:
     from paperdag.papers.cs_ib.claims import claims
     from paperdag.papers.cs_ib.summary import summarize
 
-    report_paper(job, claims(job.cfg), summarize)
+    study = read_json(next(p for p in job.inputs if p.endswith(spec.GEN_STUDY)))
+    report_paper(job, claims(job.cfg, study), summarize)

@@ -30,6 +30,7 @@ def _wide(runs: pd.DataFrame, column: str, cfg: dict[str, Any]) -> pd.DataFrame:
 def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     cfg = job.cfg
     tables, figures = Path(paper_dir) / "tables", Path(paper_dir) / "figures"
+    _gen_study(job, tables, figures)
     write_table(_wide(runs, "test_rmse", cfg), tables / "rmse")
     write_table(_wide(runs, "test_mae", cfg), tables / "mae")
     write_table(_wide(runs, "test_rmse_best_over_epochs_official", cfg), tables / "rmse_official_best")
@@ -146,3 +147,26 @@ def _fgsm_curves(runs: pd.DataFrame, stem: Path, cfg: dict[str, Any]) -> None:
         ax.set_ylabel("test RMSE")
     axes[0].legend(fontsize=6)
     save_figure(fig, stem)
+
+
+def _gen_study(job: Job, tables: Path, figures: Path) -> None:
+    """The generalisation study: correlations table, and the gap against both quantities per network."""
+    import matplotlib.pyplot as plt
+
+    from paperdag.io import read_json
+    from paperdag.papers.cs_ib import spec
+    from paperdag.papers.cs_ib.gen_study import QUANTITIES, correlations
+
+    study = read_json(next(p for p in job.inputs if p.endswith(spec.GEN_STUDY)))
+    nets = pd.DataFrame(study["networks"])
+    rows = pd.DataFrame(correlations(study["networks"], int(job.cfg["gen_study"]["n_perm"])))
+    write_table(rows, tables / "gen_study")
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+    for ax, (key, label), r in zip(axes, QUANTITIES.items(), rows.itertuples()):
+        sc = ax.scatter(nets[key], nets["gap"], c=np.log2(nets["width"]), s=8 + 4 * nets["depth"], cmap="viridis", alpha=0.8)
+        ax.set_xlabel(f"normalised {label}, training set")
+        ax.set_title(f"Spearman ρ = {r.rho:+.2f} (p = {r.p_perm:.2g})", fontsize=9)
+    axes[0].set_ylabel("generalisation gap (test − training MSE)")
+    fig.colorbar(sc, ax=axes, label="log2 width (marker size: depth)")
+    fig.suptitle(f"{len(nets)} MLPs on {study['dataset_label']}", fontsize=9)
+    save_figure(fig, figures / "gen_study")

@@ -21,6 +21,13 @@ convergence gate's condition; our choice); the job ends when every model has sto
 `max_steps` (a model still improving there fails the convergence gate of the claims). The
 official code's test-selected "best RMSE over epochs" is tracked too (over the evaluations
 before the model stopped), and reported in its own clearly named column.
+
+Compaction (cost only): once the models still training are at most `compact_below` of the task's
+models (checked just before an evaluation step), `should_stop` ends this `fit` and the job goes on
+with `compacted(live)`: a task of only those models (their weights, best weights, curves and Adam
+state copied row by row), starting at `step_offset`; `absorb` copies its rows back into the full
+task at the end. Every model sees the same minibatches, noise and updates as without compaction;
+stopped models stop costing optimiser and gradient-scatter work.
 """
 
 from __future__ import annotations
@@ -91,8 +98,19 @@ class IBRegressionTask(nn.Module):
         k: int = 128,
         hidden: int = 128,
         backbone: str = "mlp",
+        compact_below: float = 0.0,
+        step_offset: int = 0,
     ) -> None:
         super().__init__()
+        self._split = split
+        self._kwargs = dict(
+            max_steps=max_steps, eval_every=eval_every, patience=patience, batch=batch, lr=lr,
+            patience_fraction=patience_fraction, sigma=sigma, row_weight=row_weight, median_scale=median_scale,
+            k=k, hidden=hidden, backbone=backbone, compact_below=compact_below,
+        )  # fmt: skip
+        self.compact_below = compact_below if backbone == "mlp" else 0.0  # grouped-conv rows are not compacted
+        self.step_offset = step_offset
+        self._adam_state: list[dict] | None = None
         self.runs = list(runs)
         self.max_steps, self.eval_every, self.patience = max_steps, eval_every, patience
         self.patience_fraction = patience_fraction
@@ -141,7 +159,12 @@ class IBRegressionTask(nn.Module):
     def configure_optimizer(self) -> torch.optim.Optimizer:
         """Adam with its fused kernel (CPU too): one pass per tensor, about 5× cheaper per step than
         the per-tensor loop at these sizes; the same update up to float rounding (not bitwise)."""
-        return torch.optim.Adam(self.net.parameters(), lr=self.lr, fused=True)
+        opt = torch.optim.Adam(self.net.parameters(), lr=self.lr, fused=True)
+        if self._adam_state is not None:  # a compacted task goes on with its models' Adam state
+            for p, state in zip(self.net.parameters(), self._adam_state):
+                opt.state[p] = state
+        self._optimizer = opt
+        return opt
 
     # ------------------------------------------------------------------ training
     def _batch_indices(self, step: int) -> torch.Tensor:
@@ -160,7 +183,9 @@ class IBRegressionTask(nn.Module):
 
     def training_loss(self, step: int) -> torch.Tensor:
         """One loss per model; models that have stopped get a constant 0 and are not computed
-        (their best weights and curves are frozen), so a job costs the sum of its runs' lengths."""
+        (their best weights and curves are frozen), so a job costs the sum of its runs' lengths.
+        `step` counts from this task's start; `step_offset` makes it the job's step."""
+        step += self.step_offset
         if step % self.eval_every == 0:
             self.evaluate(step)
         self.steps_done.fill_(step + 1)
@@ -274,8 +299,58 @@ class IBRegressionTask(nn.Module):
         return out[models] if models is not None and not subset else out
 
     def should_stop(self) -> bool:
-        """Every model has exhausted its patience (asked by `fit` after each step)."""
-        return bool(self.stopped.all())
+        """Every model has exhausted its patience, or it is time to compact (asked by `fit` after each step)."""
+        return bool(self.stopped.all()) or self.wants_compaction()
+
+    def wants_compaction(self) -> bool:
+        """The next step evaluates, and at most `compact_below` of this task's models still train."""
+        live = int((~self.stopped).sum())
+        due = int(self.steps_done) % self.eval_every == 0 and int(self.steps_done) < self.max_steps
+        return due and 0 < live <= self.compact_below * len(self.runs) and live < len(self.runs)
+
+    _ROW_BUFFERS = ("best_val", "best_step", "stopped", "stop_step", "best_test_over_evals")
+    _COL_BUFFERS = ("val_curve", "test_curve")
+    _SHARED_BUFFERS = ("n_evaluated", "steps_done", "eval_steps")
+
+    @torch.no_grad()
+    def compacted(self, keep: torch.Tensor) -> IBRegressionTask:
+        """A task of models `keep` only, in the state this one is in (weights, best weights, curves,
+        Adam state), continuing at step `steps_done`."""
+        runs = [self.runs[i] for i in keep.tolist()]
+        current = {k: getattr(self, k) for k in self._kwargs if k in self.__dict__}  # settings changed since __init__
+        sub = IBRegressionTask(self._split, runs, **{**self._kwargs, **current}, step_offset=int(self.steps_done))
+        sub.to(self.best_val.device)
+        mine = dict(self.named_parameters())
+        for name, p in sub.named_parameters():
+            p.copy_(mine[name][keep])
+        for name, buf in sub.named_buffers():
+            if name.startswith("best__") or name in self._ROW_BUFFERS:
+                buf.copy_(getattr(self, name)[keep])
+            elif name in self._COL_BUFFERS:
+                buf.copy_(getattr(self, name)[:, keep])
+            elif name in self._SHARED_BUFFERS:
+                buf.copy_(getattr(self, name))
+        opt = getattr(self, "_optimizer", None)
+        if opt is not None:
+            sub._adam_state = [
+                {k: (v[keep].clone() if v.dim() and v.shape[0] == len(self.runs) else v.clone()) for k, v in opt.state[p].items()}
+                for p in self.net.parameters()
+            ]
+        return sub
+
+    @torch.no_grad()
+    def absorb(self, sub: IBRegressionTask, keep: torch.Tensor) -> None:
+        """Copy the state of `sub` (this task's models `keep`, see `compacted`) back into this task."""
+        subs = dict(sub.named_parameters())
+        for name, p in self.named_parameters():
+            p[keep] = subs[name]
+        for name, buf in self.named_buffers():
+            if name.startswith("best__") or name in self._ROW_BUFFERS:
+                buf[keep] = getattr(sub, name)
+            elif name in self._COL_BUFFERS:
+                buf[:, keep] = getattr(sub, name)
+            elif name in self._SHARED_BUFFERS:
+                buf.copy_(getattr(sub, name))
 
     def errors(self, x: torch.Tensor, y: torch.Tensor, models: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(RMSE, MAE) per model (or per model of `models`), in target units (standardisation undone)."""
