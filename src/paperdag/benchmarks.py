@@ -31,27 +31,29 @@ class PaperTime:
     cpu_exact: int = 0  # jobs whose CPU time came from their own log (exact), not the benchmark's sample
 
 
+def last_run(log_path: Path) -> tuple[str, re.Match | None]:
+    """A job log's text and the start line of its last run (a log holds every run of its job)."""
+    if not log_path.is_file():
+        return "", None
+    text = log_path.read_text(errors="replace")
+    starts = list(_START_UP.finditer(text))
+    return text, starts[-1] if starts else None
+
+
 def import_seconds(log_path: Path) -> float | None:
     """A job's start-up (interpreter and imports before the stage ran) plus its Lightning import,
     read from the last run in its log; None when the log does not say."""
-    if not log_path.is_file():
+    text, last = last_run(log_path)
+    if last is None:
         return None
-    text = log_path.read_text(errors="replace")
-    starts = list(_START_UP.finditer(text))  # a log holds every run of its job; the last one counts
-    if not starts:
-        return None
-    last = starts[-1]
     return float(last.group(1)) + sum(float(m) for m in _LIGHTNING.findall(text, last.end()))
 
 
 def logged_cpu_seconds(log_path: Path) -> float | None:
     """The CPU seconds a job's last finished run logged (`paperdag.stage.run_job`); None when its log
     has no such line after its last start (an older log, or a run that failed)."""
-    if not log_path.is_file():
-        return None
-    text = log_path.read_text(errors="replace")
-    starts = list(_START_UP.finditer(text))
-    done = list(_DONE_CPU.finditer(text, starts[-1].end() if starts else 0))
+    text, last = last_run(log_path)
+    done = list(_DONE_CPU.finditer(text, last.end() if last else 0))
     return float(done[-1].group(1)) if done else None
 
 

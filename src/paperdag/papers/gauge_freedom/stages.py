@@ -338,6 +338,43 @@ def train(job: Job) -> None:
         _train_figure5(job, job.wildcards["kind"])
 
 
+def _train_dsm(
+    job: Job,
+    kind: str,
+    seeds: list[int],
+    dim: int,
+    model_cfg: dict,
+    data: torch.Tensor,
+    tc: dict,
+    sigma_data: float,
+    name: str,
+    run_labels: list[str],
+    *,
+    checkpoint_every: int,
+):
+    """Train one batched score model of `kind` (one model per seed) by denoising score matching on
+    `data` (a fresh point per draw) with training settings `tc`; returns (model, history)."""
+    from paperdag.papers.gauge_freedom.model import BatchedScoreModel, DSMTask
+    from paperdag.training import fit
+
+    cfg = job.cfg
+    model = BatchedScoreModel(
+        kind, seeds, dim, model_cfg["hidden"], model_cfg["n_freq"], cfg["sigma_min"], cfg["sigma_max"], sigma_data
+    )
+    task = DSMTask(model, data, seeds, tc["batch"], tc["lr"], tc["steps"], cfg["sigma_min"], cfg["sigma_max"])
+    history = fit(
+        task,
+        steps=tc["steps"],
+        label=f"{job.label}/{name}",
+        run_labels=run_labels,
+        checkpoint_dir=job.checkpoint_dir() / job.config_hash / name,
+        checkpoint_every=checkpoint_every,
+        log_every=max(tc["steps"] // 10, 1),
+        accelerator=job.accelerator(),
+    )
+    return model, history
+
+
 def _train_figure5(job: Job, kind: str) -> None:
     """The paper's Figure 5: models of one kind trained on the Swiss roll and S² in ambient D = 3 and 5
     (per D, the manifolds as one batched model), then the probability-flow ODE from noise with its
@@ -347,8 +384,6 @@ def _train_figure5(job: Job, kind: str) -> None:
     the closed-form score. Distances are to the nearest point of a dense manifold sample.
     """
     from paperdag.papers.gauge_freedom.estimators import distance_to_set
-    from paperdag.papers.gauge_freedom.model import BatchedScoreModel, DSMTask
-    from paperdag.training import fit
 
     cfg, f5 = job.cfg, job.cfg["figure5"]
     tc = f5["training"]
@@ -361,22 +396,21 @@ def _train_figure5(job: Job, kind: str) -> None:
         stream = tc["steps"] * tc["batch"]
         data = torch.stack([torch.as_tensor(m.sample(stream, seed=2_000 + s), dtype=torch.float32) for m, s in zip(mans, seeds)])
         sigma_data = float(data.pow(2).mean().sqrt())
-        model = BatchedScoreModel(
-            kind, seeds, dim, f5["model"]["hidden"], f5["model"]["n_freq"], cfg["sigma_min"], cfg["sigma_max"], sigma_data
-        )
-        task = DSMTask(model, data, seeds, tc["batch"], tc["lr"], tc["steps"], cfg["sigma_min"], cfg["sigma_max"])
-        history = fit(
-            task,
-            steps=tc["steps"],
-            label=f"{job.label}/figure5_D{dim}",
-            run_labels=[f"figure5/{m.name}_D{dim}/{kind}" for m in mans],
-            checkpoint_dir=job.checkpoint_dir() / job.config_hash / f"figure5_D{dim}",
+        model, history = _train_dsm(
+            job,
+            kind,
+            seeds,
+            dim,
+            f5["model"],
+            data,
+            tc,
+            sigma_data,
+            f"figure5_D{dim}",
+            [f"figure5/{m.name}_D{dim}/{kind}" for m in mans],
             checkpoint_every=tc["steps"],
-            log_every=max(tc["steps"] // 10, 1),
-            accelerator=job.accelerator(),
         )
         model.eval()
-        del data, task
+        del data
         gen = torch.Generator().manual_seed(f5["ode_seed"])
         x_start = cfg["sigma_max"] * torch.randn(f5["n_points"], dim, generator=gen, dtype=torch.float64)
         grid, svs, ends = flow_jacobian_trajectory(
@@ -441,8 +475,6 @@ def _train_figure5(job: Job, kind: str) -> None:
 
 def _train_one(job: Job, name: str, kind: str) -> None:
     """Train one manifold × model kind (all seeds as one batched model), then measure ID, gate, asymmetry."""
-    from paperdag.papers.gauge_freedom.model import BatchedScoreModel, DSMTask
-    from paperdag.training import fit
 
     cfg, tc = job.cfg, job.cfg["training"]
     seed_everything(0, threads=job.threads)
@@ -452,26 +484,18 @@ def _train_one(job: Job, name: str, kind: str) -> None:
     stream = tc["steps"] * tc["batch"]  # a fresh point for every draw of training
     data = torch.stack([torch.as_tensor(m.sample(stream, seed=1_000 + s), dtype=torch.float32) for s in seeds])
     sigma_data = float(data.pow(2).mean().sqrt())
-    model = BatchedScoreModel(
+    model, history = _train_dsm(
+        job,
         kind,
         seeds,
         m.ambient,
-        cfg["model"]["hidden"],
-        cfg["model"]["n_freq"],
-        cfg["sigma_min"],
-        cfg["sigma_max"],
+        cfg["model"],
+        data,
+        tc,
         sigma_data,
-    )
-    task = DSMTask(model, data, seeds, tc["batch"], tc["lr"], tc["steps"], cfg["sigma_min"], cfg["sigma_max"])
-    history = fit(
-        task,
-        steps=tc["steps"],
-        label=f"{job.label}/{name}",
-        run_labels=[f"{name}/{kind}/seed{s}" for s in seeds],
-        checkpoint_dir=job.checkpoint_dir() / job.config_hash / name,
+        name,
+        [f"{name}/{kind}/seed{s}" for s in seeds],
         checkpoint_every=tc["checkpoint_every"],
-        log_every=max(tc["steps"] // 10, 1),
-        accelerator=job.accelerator(),
     )
     model.eval()
     score = _batched(model)
@@ -516,7 +540,7 @@ def _train_one(job: Job, name: str, kind: str) -> None:
         tr["n_trained_steps"],
         tr["n_record"],
     )
-    del data, task  # the fresh-sample stream (~300 MB) before the next manifold's
+    del data  # the fresh-sample stream (~300 MB) before the next manifold's
     _save_npz(_out(job, spec.trained_curves(name, kind)), spectra_star=spectra_star, traj=svs, traj_sigmas=grid)
     final_losses = history[-1][1] if history else [float("nan")] * len(seeds)
     for i, seed in enumerate(seeds):
