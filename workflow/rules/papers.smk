@@ -1,5 +1,25 @@
 # Every paper's rules, generated from the stages it declares once (`STAGES` in its spec.py,
 # paperdag.contract). Rule `<paper>_<stage>` runs `paperdag.papers.<paper>.<module>.<stage>`.
+from paperdag import schedule
+
+# Longest expected chain of work after each rule, from the last run's benchmark files.
+CHAINS = {
+    p: schedule.paper_chains(p, paper_cfg(p), f"{RESULTS}/benchmarks") for p in PAPERS
+}
+
+
+def job_priority(paper, declared, value):
+    """Critical-path priority (paperdag.schedule): the job's expected seconds plus the longest
+    expected chain of jobs that need its outputs; long chains start first."""
+    chain = CHAINS[paper][contract.rule_name(paper, declared, value)]
+    tag = contract.job_tag(declared, value)
+
+    def priority(wildcards):
+        job_tag = tag.format(**dict(wildcards.items()))
+        bench = job_file("benchmarks", paper, declared.name, job_tag, ".tsv")
+        return round(schedule.expected_seconds(bench) + chain)
+
+    return priority
 
 
 for _paper in PAPERS:
@@ -30,6 +50,7 @@ for _paper in PAPERS:
                     )
                 wildcard_constraints:
                     **_stage.constraints,
+                priority: job_priority(_paper, _stage, _value)
                 retries: _stage.retries
                 localrule: _stage.local
                 conda:
