@@ -24,17 +24,23 @@ from paperdag import contract
 _WILDCARD = re.compile(r"\{[^}]+\}")
 
 
-def expected_seconds(bench_file: str | Path) -> float:
-    """Wall seconds of the last run recorded in a benchmark TSV; 0.0 where there is none."""
+def last_run_seconds(bench_file: str | Path) -> float | None:
+    """Wall seconds (`s`) of the last run recorded in a benchmark TSV; None without one."""
     path = Path(bench_file)
     if not path.is_file():
-        return 0.0
+        return None
     with open(path) as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     try:
-        return float(rows[-1]["s"]) if rows else 0.0
-    except (KeyError, ValueError):
-        return 0.0
+        return float(rows[-1]["s"])
+    except (IndexError, KeyError, ValueError):
+        return None
+
+
+def expected_seconds(bench_file: str | Path) -> float:
+    """What a job is expected to take: its last run's wall seconds, 0.0 without history."""
+    seconds = last_run_seconds(bench_file)
+    return 0.0 if seconds is None else seconds
 
 
 def _segment_overlaps(a: str, b: str) -> bool:

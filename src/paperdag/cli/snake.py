@@ -7,7 +7,6 @@ benchmark file and reason); nothing imports Snakemake.
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import subprocess
@@ -16,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from paperdag import schedule
 from paperdag.stage import PROJECT_ROOT, results_root
 
 NOTHING_TO_DO = "Nothing to be done"
@@ -138,14 +138,4 @@ def paper_of(rule: str, papers: Sequence[str]) -> str:
 
 def benchmark_seconds(root: Path, benchmark: str | None) -> float | None:
     """The wall time (`s`) of the last run recorded in a job's benchmark TSV; None without one."""
-    if not benchmark:
-        return None
-    path = root / benchmark
-    if not path.is_file():
-        return None
-    with path.open() as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    try:
-        return float(rows[-1]["s"])
-    except (IndexError, KeyError, ValueError):
-        return None
+    return schedule.last_run_seconds(root / benchmark) if benchmark else None
