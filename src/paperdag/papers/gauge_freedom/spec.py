@@ -83,6 +83,17 @@ def train_manifolds(cfg: dict[str, Any], wildcards: dict[str, str]) -> list[str]
     return [wildcards["manifold"]] if "manifold" in wildcards else list(cfg["manifolds"])
 
 
+def manifold_steps(training: dict[str, Any], manifold: str) -> int:
+    """Training steps of one manifold's models: `training.steps` is one count for every manifold, or a
+    mapping manifold -> count (the Swiss roll's curved normal needs longer training than S² or the torus)."""
+    steps = training["steps"]
+    if isinstance(steps, int):
+        return steps
+    if manifold not in steps:
+        raise KeyError(f"gauge_freedom training.steps names no step count for manifold {manifold!r} (it names {sorted(steps)})")
+    return int(steps[manifold])
+
+
 def _trained_files(cfg: dict[str, Any], manifold: str, kind: str) -> list[str]:
     return [trained_run(manifold, kind, s) for s in cfg["seeds"]] + [trained_curves(manifold, kind)]
 
@@ -133,7 +144,9 @@ def job_config(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> di
         }
     if stage == "train":
         trained = train_manifolds(cfg, wildcards)
-        out = {**shared, "manifolds": trained, "seeds": cfg["seeds"], "model": cfg["model"], "training": cfg["training"]}
+        # steps resolved per trained manifold: a by-hand run of one manifold depends on its own count only
+        training = {**cfg["training"], "steps": {m: manifold_steps(cfg["training"], m) for m in trained}}
+        out = {**shared, "manifolds": trained, "seeds": cfg["seeds"], "model": cfg["model"], "training": training}
         if cfg.get("figure5") and "manifold" not in wildcards:
             out["figure5"] = cfg["figure5"]
         return out

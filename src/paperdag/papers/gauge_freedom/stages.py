@@ -476,13 +476,16 @@ def _train_figure5(job: Job, kind: str) -> None:
 def _train_one(job: Job, name: str, kind: str) -> None:
     """Train one manifold × model kind (all seeds as one batched model), then measure ID, gate, asymmetry."""
 
-    cfg, tc = job.cfg, job.cfg["training"]
+    cfg = job.cfg
+    tc = {**cfg["training"], "steps": spec.manifold_steps(cfg["training"], name)}  # this manifold's step count
     seed_everything(0, threads=job.threads)
     t0 = time.perf_counter()
     m = _manifold(cfg, name)
     seeds = list(cfg["seeds"])
     stream = tc["steps"] * tc["batch"]  # a fresh point for every draw of training
-    data = torch.stack([torch.as_tensor(m.sample(stream, seed=1_000 + s), dtype=torch.float32) for s in seeds])
+    data = torch.empty(len(seeds), stream, m.ambient)  # filled seed by seed: one float64 draw in memory at a time
+    for i, s in enumerate(seeds):
+        data[i] = torch.as_tensor(m.sample(stream, seed=1_000 + s))
     sigma_data = float(data.pow(2).mean().sqrt())
     model, history = _train_dsm(
         job,
