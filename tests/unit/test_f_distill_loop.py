@@ -44,8 +44,9 @@ def _task(**fixed) -> DistillTask:
 
 
 def test_cosine_decays_only_the_student_lr_to_zero_over_its_updates() -> None:
-    task = _task(student_lr_schedule="cosine", student_lr_final=0.0, student_lr_warmup=0, student_ema=0.0, fake_warmup=10,
-                 student_steps=20)
+    task = _task(
+        student_lr_schedule="cosine", student_lr_final=0.0, student_lr_warmup=0, student_ema=0.0, fake_warmup=10, student_steps=20
+    )
     lrs, c = _student_lrs(task), task.cfg
     assert lrs[0] == [c.lr_student, c.lr_fake, c.lr_disc]
     assert lrs[c.fake_warmup][0] == c.lr_student  # the first student update runs at the peak
@@ -58,8 +59,15 @@ def test_cosine_decays_only_the_student_lr_to_zero_over_its_updates() -> None:
 
 @pytest.mark.parametrize("shape", ["cosine", "linear"])
 def test_warmup_then_decay_to_the_final_fraction(shape: str) -> None:
-    task = _task(student_lr_schedule=shape, student_lr_final=0.1, student_lr_warmup=4, student_ema=0.0, fake_warmup=10,
-                 student_steps=24, lr_student=1.0)
+    task = _task(
+        student_lr_schedule=shape,
+        student_lr_final=0.1,
+        student_lr_warmup=4,
+        student_ema=0.0,
+        fake_warmup=10,
+        student_steps=24,
+        lr_student=1.0,
+    )
     lrs, c = _student_lrs(task), task.cfg
     student = [lrs[i][0] for i in range(c.total_iterations) if task.is_student_step(i)]
     assert student[:4] == pytest.approx([0.25, 0.5, 0.75, 1.0])  # linear warm-up to the peak
