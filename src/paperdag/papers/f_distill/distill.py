@@ -58,7 +58,9 @@ class DistillConfig:
     weight_decay: float
     student_steps: int
     student_ema: float  # EMA rate of the student's weights; the EMA weights are evaluated (0: the raw student)
-    student_lr_schedule: str  # "constant", or "cosine": the student's lr decays to 0 over its updates
+    student_lr_schedule: str  # "constant", "cosine" or "linear": the shape of the student's lr decay over its updates
+    student_lr_final: float  # the student's lr at its last update, as a fraction of lr_student (decaying schedules)
+    student_lr_warmup: int  # student updates of linear warm-up from lr_student / warmup to lr_student
 
     @property
     def total_iterations(self) -> int:
@@ -236,8 +238,8 @@ class DistillTask(nn.Module):
         self.trajectory[k] = torch.stack([metrics[m].float() for m in self.metric_names], dim=1)
 
     def configure_optimizer(self) -> torch.optim.Optimizer | tuple[torch.optim.Optimizer, Any]:
-        """AdamW with one group each for the student, the fake score and the discriminator; with a cosine
-        student schedule, the student's lr decays to 0 over its updates (the critics keep theirs)."""
+        """AdamW with one group each for the student, the fake score and the discriminator; the student's lr
+        follows `student_lr_factor` over its updates (the critics keep theirs)."""
         c = self.cfg
         groups = [
             {"params": list(self.student.parameters()), "lr": c.lr_student},
@@ -245,16 +247,29 @@ class DistillTask(nn.Module):
             {"params": list(self.disc.parameters()), "lr": c.lr_disc},
         ]
         optimizer = torch.optim.AdamW(groups, weight_decay=c.weight_decay)
-        if c.student_lr_schedule == "constant":
+        student_lr_factor(c, 0)  # rejects an unknown schedule before training starts
+        if c.student_lr_schedule == "constant" and c.student_lr_warmup == 0:
             return optimizer
-        if c.student_lr_schedule != "cosine":
-            raise ValueError(f"student_lr_schedule: {c.student_lr_schedule!r}")
 
         def student_factor(step: int) -> float:  # step: iterations done; the factor for the next update
-            done = min(self.student_updates_before(step), c.student_steps)
-            return 0.5 * (1 + math.cos(math.pi * done / c.student_steps))
+            return student_lr_factor(c, self.student_updates_before(step))
 
         return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, [student_factor, lambda _: 1.0, lambda _: 1.0])
+
+
+def student_lr_factor(c: DistillConfig, done: int) -> float:
+    """The student's lr as a fraction of `lr_student` for its update after `done` updates: a linear warm-up
+    over `student_lr_warmup` updates, then constant, or a cosine or linear decay from 1 to `student_lr_final`
+    at the last update."""
+    if c.student_lr_schedule not in ("constant", "cosine", "linear"):
+        raise ValueError(f"student_lr_schedule: {c.student_lr_schedule!r}")
+    if done < c.student_lr_warmup:
+        return (done + 1) / c.student_lr_warmup
+    if c.student_lr_schedule == "constant":
+        return 1.0
+    t = min(done - c.student_lr_warmup, c.student_steps) / max(c.student_steps - c.student_lr_warmup, 1)
+    shape = 0.5 * (1 + math.cos(math.pi * min(t, 1.0))) if c.student_lr_schedule == "cosine" else 1.0 - min(t, 1.0)
+    return c.student_lr_final + (1.0 - c.student_lr_final) * shape
 
 
 def distill_config(shared: dict[str, Any], task: dict[str, Any], data_dim: int, **fixed: Any) -> DistillConfig:
