@@ -198,7 +198,7 @@ class IBRegressionTask(nn.Module):
         x, y = self.x_train[idx], self.y_train[idx]
         # x (and y) kernels: one per seed, shared by its models
         self._x_seed, self._y_seed, self._grams = self.x_train[per_seed], self.y_train[per_seed], {}
-        live = (~self.stopped).nonzero().squeeze(-1)
+        live, plan = self._plan()
         if not len(live):  # every model stopped at this step's evaluation: a no-op step, then `fit` ends
             return torch.zeros(len(self.runs), device=x.device) + 0.0 * self.net.enc_mean.bias.sum()
         sub = None if len(live) == len(self.runs) else live  # None: every model trains, nothing to gather
@@ -207,19 +207,12 @@ class IBRegressionTask(nn.Module):
         else:
             h = self.net.encoder(self.net.features(x))[live]
         mean = _linear_subset(self.net.enc_mean, h, sub)
-        noisy = any(kind in ("vib", "nib") and bool((~self.stopped[gi]).any()) for kind, _, gi, _ in self.groups)
+        noisy = any(kind in ("vib", "nib") for kind, *_ in plan)
         eps = self._noise(x.shape[:2] + (mean.shape[-1],), step) if noisy else None  # drawn only while a stochastic model trains
-        pos = torch.full((len(self.runs),), -1, dtype=torch.long, device=x.device)
-        pos[live] = torch.arange(len(live), device=x.device)  # model index → row of the live tensors
         # t of every live model (sampled for VIB and NIB), then one decoder pass for all of them
         t_live, parts = mean, []
-        for kind, opts_t, gi, beta in self.groups:
-            gi, beta = gi.to(x.device), beta.to(x.device)
-            keep = ~self.stopped[gi]
-            if not bool(keep.any()):
-                continue
-            gi, beta = gi[keep], beta[keep]
-            rows, opts, std = pos[gi], dict(opts_t), None
+        for kind, opts, gi, beta, rows in plan:
+            std = None
             if kind == "vib":  # the variance head is evaluated only for the VIB models (unused by the others)
                 std = torch.exp(0.5 * _linear_subset(self.net.enc_logvar, h[rows], gi))
                 t_live = t_live.index_copy(0, rows, mean[rows] + std * eps[gi])
@@ -232,6 +225,24 @@ class IBRegressionTask(nn.Module):
             loss = self._loss(kind, opts, beta, x[gi], y[gi], mean[rows], std, t_live[rows], y_hat_live[rows], gi)
             losses = losses.index_copy(0, gi, loss)
         return losses
+
+    def _plan(self) -> tuple[torch.Tensor, list[tuple[str, dict, torch.Tensor, torch.Tensor, torch.Tensor]]]:
+        """(live model indices, per loss group with live models: (kind, options, its live model indices,
+        their β, their rows of the live tensors)). It changes only when models stop
+        (at an evaluation), so it is kept until the set of stopped models changes (cost only)."""
+        key = self.stopped.cpu().numpy().tobytes()
+        if getattr(self, "_plan_key", None) != key:
+            live = (~self.stopped).nonzero().squeeze(-1)
+            pos = torch.full((len(self.runs),), -1, dtype=torch.long, device=live.device)
+            pos[live] = torch.arange(len(live), device=live.device)
+            plan = []
+            for kind, opts_t, gi, beta in self.groups:
+                gi, beta = gi.to(live.device), beta.to(live.device)
+                keep = ~self.stopped[gi]
+                if bool(keep.any()):
+                    plan.append((kind, dict(opts_t), gi[keep], beta[keep], pos[gi[keep]]))
+            self._plan_key, self._plan_value = key, (live, plan)
+        return self._plan_value
 
     def _shared(self, kind: str, sigma: float) -> dict[str, torch.Tensor]:
         """Per seed (first axis), the loss terms that depend only on the seed's minibatch (x, y), not on
