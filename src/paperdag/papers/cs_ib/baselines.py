@@ -54,7 +54,7 @@ def nib_h(r: torch.Tensor, h: str, eta: float = 1.0) -> torch.Tensor:
 def _centred_gram(a: torch.Tensor, sigma: float) -> torch.Tensor:
     """Gaussian gram with variance 2σ²·dim (HBaR's `kernelmat`), double-centred: H K H."""
     dim = a.shape[-1]
-    k = torch.exp(-sq_dists(a, a) / (2.0 * sigma * sigma * dim))
+    k = torch.exp(sq_dists(a, a) * (-0.5 / (sigma * sigma * dim)))
     return k - k.mean(-1, keepdim=True) - k.mean(-2, keepdim=True) + k.mean((-1, -2), keepdim=True)
 
 
@@ -73,8 +73,14 @@ def hsic_normalized(a: torch.Tensor, b: torch.Tensor, sigma: float = 1.0, ka: to
     if b.dim() < a.dim():
         b = b.unsqueeze(-1)
     ka = _centred_gram(a, sigma) if ka is None else ka
-    kb = _centred_gram(b, sigma)
+    return hsic_from_grams(ka, _centred_gram(b, sigma))
+
+
+def hsic_from_grams(
+    ka: torch.Tensor, kb: torch.Tensor, aa: torch.Tensor | None = None, bb: torch.Tensor | None = None
+) -> torch.Tensor:
+    """`hsic_normalized` from the two centred grams; `aa`, `bb`: their squared norms Σ K̃², if already computed."""
     ab = (ka * kb).sum((-1, -2))
-    aa = (ka * ka).sum((-1, -2))
-    bb = (kb * kb).sum((-1, -2))
+    aa = (ka * ka).sum((-1, -2)) if aa is None else aa
+    bb = (kb * kb).sum((-1, -2)) if bb is None else bb
     return ab / (aa * bb).clamp_min(1e-24).sqrt()

@@ -41,9 +41,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from paperdag.papers.cs_ib.baselines import centred_gram, hsic_normalized, nib_h, nib_kde_mi, vib_kl
+from paperdag.papers.cs_ib.baselines import centred_gram, hsic_from_grams, nib_h, nib_kde_mi, vib_kl
 from paperdag.papers.cs_ib.data import Split
-from paperdag.papers.cs_ib.estimators import cs_divergence, cs_qmi, gaussian_gram
+from paperdag.papers.cs_ib.estimators import cs_divergence, cs_qmi, gaussian_gram, qmi_from_grams, weighted_x_gram
 from paperdag.papers.cs_ib.model import BottleneckNet
 from paperdag.seeding import step_generator
 
@@ -64,12 +64,16 @@ class RunSpec:
         return dict(self.options).get(key, default)
 
 
-def _linear_subset(layer: nn.Module, h: torch.Tensor, gi: torch.Tensor) -> torch.Tensor:
-    """Apply only the models `gi` of a `BatchedLinear` to h (len(gi), N, d_in)."""
-    return torch.baddbmm(layer.bias[gi], h, layer.weight[gi])
+def _linear_subset(layer: nn.Module, h: torch.Tensor, gi: torch.Tensor | None) -> torch.Tensor:
+    """Apply only the models `gi` of a `BatchedLinear` to h (len(gi), N, d_in); `gi=None`: every model
+    (no gathered copy of the weights, and no scatter of their gradients)."""
+    w, b = (layer.weight, layer.bias) if gi is None else (layer.weight[gi], layer.bias[gi])
+    if w.shape[-1] == 1:  # one output (the decoder's last layer): a product and a sum, not a degenerate, slower matmul
+        return (h * w.transpose(-1, -2)).sum(-1, keepdim=True) + b
+    return torch.baddbmm(b, h, w)
 
 
-def _mlp_subset(mlp: nn.Module, h: torch.Tensor, gi: torch.Tensor) -> torch.Tensor:
+def _mlp_subset(mlp: nn.Module, h: torch.Tensor, gi: torch.Tensor | None) -> torch.Tensor:
     """A batched MLP's layers (`.layers`, `.activation` between them) with only the weights of models `gi`."""
     for j, layer in enumerate(mlp.layers):
         h = _linear_subset(layer, h, gi)
@@ -192,56 +196,71 @@ class IBRegressionTask(nn.Module):
         per_seed = self._batch_indices(step)  # (S, B)
         idx = per_seed[self.seed_index]  # (M, B)
         x, y = self.x_train[idx], self.y_train[idx]
-        self._x_seed, self._grams = self.x_train[per_seed], {}  # x kernels: one per seed, shared by its models
-        live = (~self.stopped).nonzero().squeeze(-1)
+        # x (and y) kernels: one per seed, shared by its models
+        self._x_seed, self._y_seed, self._grams = self.x_train[per_seed], self.y_train[per_seed], {}
+        live, plan = self._plan()
         if not len(live):  # every model stopped at this step's evaluation: a no-op step, then `fit` ends
             return torch.zeros(len(self.runs), device=x.device) + 0.0 * self.net.enc_mean.bias.sum()
+        sub = None if len(live) == len(self.runs) else live  # None: every model trains, nothing to gather
         if self.net.backbone_kind == "mlp":  # only the live models' encoders
-            h = x[live]
-            layers = self.net.encoder.layers
-            for j, layer in enumerate(layers):
-                h = _linear_subset(layer, h, live)
-                if j < len(layers) - 1:
-                    h = self.net.encoder.activation(h)
+            h = _mlp_subset(self.net.encoder, x if sub is None else x[live], sub)
         else:
             h = self.net.encoder(self.net.features(x))[live]
-        mean = _linear_subset(self.net.enc_mean, h, live)
-        noisy = any(kind in ("vib", "nib") and bool((~self.stopped[gi]).any()) for kind, _, gi, _ in self.groups)
+        mean = _linear_subset(self.net.enc_mean, h, sub)
+        noisy = any(kind in ("vib", "nib") for kind, *_ in plan)
         eps = self._noise(x.shape[:2] + (mean.shape[-1],), step) if noisy else None  # drawn only while a stochastic model trains
-        pos = torch.full((len(self.runs),), -1, dtype=torch.long, device=x.device)
-        pos[live] = torch.arange(len(live), device=x.device)  # model index → row of the live tensors
         # t of every live model (sampled for VIB and NIB), then one decoder pass for all of them
         t_live, parts = mean, []
-        for kind, opts_t, gi, beta in self.groups:
-            gi, beta = gi.to(x.device), beta.to(x.device)
-            keep = ~self.stopped[gi]
-            if not bool(keep.any()):
-                continue
-            gi, beta = gi[keep], beta[keep]
-            rows, opts, std = pos[gi], dict(opts_t), None
+        for kind, opts, gi, beta, rows in plan:
+            std = None
             if kind == "vib":  # the variance head is evaluated only for the VIB models (unused by the others)
                 std = torch.exp(0.5 * _linear_subset(self.net.enc_logvar, h[rows], gi))
                 t_live = t_live.index_copy(0, rows, mean[rows] + std * eps[gi])
             elif kind == "nib":
                 t_live = t_live.index_copy(0, rows, mean[rows] + math.exp(0.5 * opts.get("logvar_t", -1.0)) * eps[gi])
             parts.append((kind, opts, gi, beta, rows, std))
-        y_hat_live = self._decode_subset(t_live, live)
+        y_hat_live = self._decode_subset(t_live, sub)
         losses = torch.zeros(len(self.runs), device=x.device)
         for kind, opts, gi, beta, rows, std in parts:
             loss = self._loss(kind, opts, beta, x[gi], y[gi], mean[rows], std, t_live[rows], y_hat_live[rows], gi)
             losses = losses.index_copy(0, gi, loss)
         return losses
 
-    def _x_gram(self, kind: str, gi: torch.Tensor, sigma: float) -> torch.Tensor | None:
-        """k(x, x) (CS) or its centred HSIC form, computed once per seed's minibatch, for models `gi`;
-        None where σ is per model (the median rule), so the estimator computes it."""
-        if kind == "cs_ib" and self.sigma == "median":
-            return None
+    def _plan(self) -> tuple[torch.Tensor, list[tuple[str, dict, torch.Tensor, torch.Tensor, torch.Tensor]]]:
+        """(live model indices, per loss group with live models: (kind, options, its live model indices,
+        their β, their rows of the live tensors)). It changes only when models stop
+        (at an evaluation), so it is kept until the set of stopped models changes (cost only)."""
+        key = self.stopped.cpu().numpy().tobytes()
+        if getattr(self, "_plan_key", None) != key:
+            live = (~self.stopped).nonzero().squeeze(-1)
+            pos = torch.full((len(self.runs),), -1, dtype=torch.long, device=live.device)
+            pos[live] = torch.arange(len(live), device=live.device)
+            plan = []
+            for kind, opts_t, gi, beta in self.groups:
+                gi, beta = gi.to(live.device), beta.to(live.device)
+                keep = ~self.stopped[gi]
+                if bool(keep.any()):
+                    plan.append((kind, dict(opts_t), gi[keep], beta[keep], pos[gi[keep]]))
+            self._plan_key, self._plan_value = key, (live, plan)
+        return self._plan_value
+
+    def _shared(self, kind: str, sigma: float) -> dict[str, torch.Tensor]:
+        """Per seed (first axis), the loss terms that depend only on the seed's minibatch (x, y), not on
+        the model: computed once per step and shared by that seed's models (they carry no gradient).
+        CS: k(x,x), the row-weighted w·k(x,x), the y-only term of the divergence, I(x;x). HSIC: the
+        centred grams of x and y and their squared norms."""
         key = (kind, sigma)
         if key not in self._grams:
-            xs = self._x_seed
-            self._grams[key] = gaussian_gram(xs, xs, sigma) if kind == "cs_ib" else centred_gram(xs, sigma)
-        return self._grams[key][self.seed_index[gi]]
+            xs, ys = self._x_seed, self._y_seed.unsqueeze(-1)
+            if kind == "cs_ib":
+                k = gaussian_gram(xs, xs, sigma)
+                wk = weighted_x_gram(k, self.row_weight)
+                y_term = torch.log((wk * gaussian_gram(ys, ys, sigma)).sum((-1, -2))) / math.log(2.0)
+                self._grams[key] = {"kx": k, "wkx": wk, "y_term": y_term, "i_xx": qmi_from_grams(k, k)}
+            else:
+                kx, ky = centred_gram(xs, sigma), centred_gram(ys, sigma)
+                self._grams[key] = {"kx": kx, "ky": ky, "aa_x": (kx * kx).sum((-1, -2)), "aa_y": (ky * ky).sum((-1, -2))}
+        return self._grams[key]
 
     def _loss(
         self,
@@ -265,18 +284,30 @@ class IBRegressionTask(nn.Module):
         if kind == "nib":
             i_xt = nib_kde_mi(mean, opts.get("logvar_t", -1.0))
             return mse + beta * nib_h(i_xt, opts.get("h", "identity"), opts.get("eta", 1.0))
-        if kind == "hsic":
+        if kind == "hsic":  # t's centred gram is computed once for both terms; the x and y ones once per seed
             s = opts.get("sigma", 1.0)
-            kx = self._x_gram("hsic", gi, s)
-            return mse + beta * hsic_normalized(x, t, s, ka=kx) - opts.get("lambda_y", 0.0) * hsic_normalized(y, t, s)
+            sh, seeds = self._shared("hsic", s), self.seed_index[gi]
+            kt = centred_gram(t, s)
+            bb = (kt * kt).sum((-1, -2))
+            i_xt = hsic_from_grams(sh["kx"][seeds], kt, sh["aa_x"][seeds], bb)
+            return mse + beta * i_xt - opts.get("lambda_y", 0.0) * hsic_from_grams(sh["ky"][seeds], kt, sh["aa_y"][seeds], bb)
         # cs_ib
-        kx = self._x_gram("cs_ib", gi, self.sigma)
-        div = cs_divergence(x, y, y_hat, self.sigma, row_weight=self.row_weight, median_scale=self.median_scale, kx=kx)
-        if not bool((beta != 0).any()):  # β = 0 (cs_div): the compression term is not computed
+        est = dict(sigma=self.sigma, median_scale=self.median_scale)
+        if self.sigma == "median":  # σ per model: the estimators compute every kernel themselves
+            div = cs_divergence(x, y, y_hat, row_weight=self.row_weight, **est)
+            shared, seeds = None, None
+        else:
+            shared, seeds = self._shared("cs_ib", self.sigma), self.seed_index[gi]
+            div = cs_divergence(x, y, y_hat, wkx=shared["wkx"][seeds], y_term=shared["y_term"][seeds], **est)
+        nz = (beta != 0).nonzero().squeeze(-1)  # β = 0 (cs_div): the compression term is not computed
+        if not len(nz):
             return div
-        return div + beta * cs_qmi(x, t, self.sigma, normalized=True, median_scale=self.median_scale, kx=kx)
+        kx = None if shared is None else shared["kx"][seeds[nz]]
+        i_xx = None if shared is None else shared["i_xx"][seeds[nz]]
+        qmi = cs_qmi(x[nz], t[nz], normalized=True, kx=kx, i_xx=i_xx, **est)
+        return div.index_add(0, nz, beta[nz] * qmi)
 
-    def _decode_subset(self, t: torch.Tensor, gi: torch.Tensor) -> torch.Tensor:
+    def _decode_subset(self, t: torch.Tensor, gi: torch.Tensor | None) -> torch.Tensor:
         """Decode with only the decoder weights of models `gi`."""
         return _mlp_subset(self.net.decoder, t, gi).squeeze(-1)
 

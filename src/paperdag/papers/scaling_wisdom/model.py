@@ -95,10 +95,11 @@ class Block(nn.Module):
         """x: (M, B·T, D) → (M, B·T, D)."""
         M, N, D = x.shape
         T, H, hd = N // batch, self.cfg.heads, self.cfg.head_dim
-        qkv = self.qkv(_layer_norm(x, self.ln1)).view(M, batch, T, 3, H, hd)
-        q = _layer_norm(qkv[:, :, :, 0], self.q_ln)  # (M, B, T, H, hd)
-        k = _layer_norm(qkv[:, :, :, 1], self.k_ln)
-        v = qkv[:, :, :, 2]
+        # unbind, not three index slices: its backward stacks the three gradients into one tensor, where
+        # each slice's backward would zero-fill a full-size qkv gradient and add them (same values, bitwise)
+        q, k, v = self.qkv(_layer_norm(x, self.ln1)).view(M, batch, T, 3, H, hd).unbind(3)
+        q = _layer_norm(q, self.q_ln)  # (M, B, T, H, hd)
+        k = _layer_norm(k, self.k_ln)
         q, k, v = (t.transpose(2, 3).reshape(M * batch, H, T, hd) for t in (q, k, v))
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         y = y.view(M, batch, H, T, hd).transpose(2, 3).reshape(M, N, D)

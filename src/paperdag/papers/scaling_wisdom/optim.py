@@ -67,7 +67,7 @@ class BatchedAdamW(torch.optim.Optimizer):
             if "exp_avg" not in state:
                 state["exp_avg"] = torch.zeros_like(p)
                 state["exp_avg_sq"] = torch.zeros_like(p)
-            g = p.grad if scale is None else p.grad * self._view(scale, p)
+            g = p.grad if scale is None else p.grad.mul_(self._view(scale, p))  # in place: the gradient is not read again
             state["exp_avg"].lerp_(g, 1 - b1)
             state["exp_avg_sq"].mul_(b2).addcmul_(g, g, value=1 - b2)
             lr_p = self._view(lr, p)
