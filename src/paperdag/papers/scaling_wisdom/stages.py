@@ -200,26 +200,8 @@ def download(job: Job) -> None:
 _KINDS = {"sweep": _sweep, "crossover": _crossover, "batch": _batch, "reg": _reg}
 
 
-def _reuse_freed_memory() -> None:
-    """Cost only (results unchanged): let glibc's malloc keep freed memory for reuse. Each training step
-    allocates and frees tensors of several MB (activations, gradients); by default glibc serves them
-    with fresh mmaps or trims them off the heap, so every step pays thousands of page faults (about 5%
-    of a width-128 step's CPU time, measured). No-op where the C library is not glibc."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
-    libc.mallopt(m_mmap_threshold, 32 << 20)  # blocks under 32 MiB from the heap (glibc's largest threshold)
-    libc.mallopt(m_trim_threshold, 1 << 30)  # give memory back to the system only past 1 GiB free
-    libc.mallopt(m_top_pad, 64 << 20)
-
-
 def train(job: Job) -> None:
     """Run the job's units, sweeps first (later units may tune their LR on them)."""
-    _reuse_freed_memory()
     seed_everything(0, threads=job.threads)
     accelerator = job.accelerator()
     units = sorted(job.cfg["units"], key=lambda u: not u.startswith("sweep/"))
