@@ -5,8 +5,8 @@ long chain last (f_distill's digits job waits for digits_prep, scaling_wisdom's 
 sweeps for the small sweep), which then runs alone at the end of the run. Critical-path list
 scheduling gives each job the seconds it is expected to take plus the longest expected chain of the
 jobs that need its outputs, so such chains start first (on 2 cores it took ~1.5–2 min off the
-default run's tail). Expected seconds are the wall seconds of the job's last run, read from its
-`benchmark:` file; a job without one (a first run, a new scale) expects 0, and a run without any
+default run's tail). Expected seconds come from the job's last run in its `benchmark:` file (its wall
+seconds, or its CPU seconds where a busy machine made it wait); a job without one (a first run, a new scale) expects 0, and a run without any
 history schedules as plain Snakemake does. Priorities change only the order of jobs, never a result.
 """
 
@@ -22,25 +22,39 @@ from typing import Any
 from paperdag import contract
 
 _WILDCARD = re.compile(r"\{[^}]+\}")
+CPU_SAMPLING_SECONDS = 30.0  # Snakemake samples a job's cpu_time every 30 s: the last interval is missing
 
 
-def last_run_seconds(bench_file: str | Path) -> float | None:
-    """Wall seconds (`s`) of the last run recorded in a benchmark TSV; None without one."""
+def _last_row(bench_file: str | Path) -> dict[str, str] | None:
     path = Path(bench_file)
     if not path.is_file():
         return None
     with open(path) as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
+    return rows[-1] if rows else None
+
+
+def _field(row: dict[str, str] | None, key: str) -> float | None:
     try:
-        return float(rows[-1]["s"])
-    except (IndexError, KeyError, ValueError):
+        return float(row[key])  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
         return None
 
 
+def last_run_seconds(bench_file: str | Path) -> float | None:
+    """Wall seconds (`s`) of the last run recorded in a benchmark TSV; None without one."""
+    return _field(_last_row(bench_file), "s")
+
+
 def expected_seconds(bench_file: str | Path) -> float:
-    """What a job is expected to take: its last run's wall seconds, 0.0 without history."""
-    seconds = last_run_seconds(bench_file)
-    return 0.0 if seconds is None else seconds
+    """What a job is expected to take with a core to itself, 0.0 without history: its last run's wall
+    seconds, or, where smaller, its CPU seconds plus Snakemake's 30-s sampling interval (a run recorded
+    on a busy machine waited for a core: its wall time says more about the load than about the job)."""
+    row = _last_row(bench_file)
+    wall, cpu = _field(row, "s"), _field(row, "cpu_time")
+    if wall is None:
+        return 0.0
+    return wall if cpu is None else min(wall, cpu + CPU_SAMPLING_SECONDS)
 
 
 def _segment_overlaps(a: str, b: str) -> bool:

@@ -26,7 +26,7 @@ def _default_cfg(paper: str) -> dict:
 
 def test_expected_seconds_is_the_last_run_and_zero_without_history(tmp_path: Path):
     _bench(tmp_path / "x.tsv", 100.0, 12.5)
-    assert schedule.expected_seconds(tmp_path / "x.tsv") == 12.5
+    assert schedule.expected_seconds(tmp_path / "x.tsv") == 12.5  # cpu_time = wall here
     assert schedule.expected_seconds(tmp_path / "missing.tsv") == 0.0
     (tmp_path / "empty.tsv").write_text(HEADER)
     assert schedule.expected_seconds(tmp_path / "empty.tsv") == 0.0
@@ -68,3 +68,12 @@ def test_a_short_job_that_feeds_a_long_one_outranks_a_long_job_alone(tmp_path: P
     assert 60.0 + chains["f_distill_digits_prep"] > 240.0 + chains["f_distill_toy"]
     assert schedule.longest_benchmark(bench / "f_distill" / "toy", "{init}") == 240.0
     assert schedule.paper_chains("f_distill", _default_cfg("f_distill"), tmp_path / "none")["f_distill_digits_prep"] == 0.0
+
+
+def test_a_run_recorded_under_load_expects_its_cpu_time_not_its_wait(tmp_path: Path):
+    """Wall 300 s but 100 s of CPU (it waited for a core): expect 100 + the 30-s sampling interval."""
+    (tmp_path / "busy.tsv").write_text(HEADER + "300.0\t0:05:00\t1\t1\t1\t1\t0\t0\t33\t100.0\n")
+    assert schedule.expected_seconds(tmp_path / "busy.tsv") == 130.0
+    assert schedule.last_run_seconds(tmp_path / "busy.tsv") == 300.0
+    (tmp_path / "threads.tsv").write_text(HEADER + "50.0\t0:00:50\t1\t1\t1\t1\t0\t0\t390\t195.0\n")
+    assert schedule.expected_seconds(tmp_path / "threads.tsv") == 50.0  # several threads: CPU exceeds wall
