@@ -4,10 +4,10 @@ Snakemake starts the ready jobs of highest priority first; with every priority e
 long chain last (f_distill's digits job waits for digits_prep, scaling_wisdom's batch and control
 sweeps for the small sweep), which then runs alone at the end of the run. Critical-path list
 scheduling gives each job the seconds it is expected to take plus the longest expected chain of the
-jobs that need its outputs, so such chains start first (on 2 cores it took ~1.5–2 min off the
-default run's tail). Expected seconds come from the job's last run in its `benchmark:` file (its wall
-seconds, or its CPU seconds where a busy machine made it wait); a job without one (a first run, a new scale) expects 0, and a run without any
-history schedules as plain Snakemake does. Priorities change only the order of jobs, never a result.
+jobs that need its outputs, so such chains start first. Expected seconds come from the job's last
+run in its `benchmark:` file (its wall seconds, or its CPU seconds where a busy machine made it
+wait); a job without one (a first run, a new scale) expects 0, and a run without any history
+schedules as plain Snakemake does. Priorities change only the order of jobs, never a result.
 """
 
 from __future__ import annotations
