@@ -8,6 +8,7 @@ run resumed from its last checkpoint continues exactly as the uninterrupted run 
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -107,12 +108,26 @@ class History(list):
                 "val_step": [s for s, _ in self.validation], "val": [v[k] for _, v in self.validation]}
 
 
+LR_SHAPES = ("constant", "cosine", "linear")
+
+
+def lr_factor(step: int, total: int, warmup: int = 0, final: float = 0.0, shape: str = "cosine") -> float:
+    """Learning-rate multiplier at `step` (0-based) of `total`: a linear warm-up to 1 over `warmup` steps,
+    then constant, or a cosine or linear decay from 1 to `final` at `total`."""
+    if shape not in LR_SHAPES:
+        raise ValueError(f"learning-rate schedule {shape!r}: known are {', '.join(LR_SHAPES)}")
+    if step < warmup:
+        return (step + 1) / warmup
+    if shape == "constant":
+        return 1.0
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    decay = 0.5 * (1.0 + math.cos(math.pi * progress)) if shape == "cosine" else 1.0 - progress
+    return final + (1.0 - final) * decay
+
+
 def cosine_schedule(optimizer: torch.optim.Optimizer, steps: int, floor: float = 0.0) -> torch.optim.lr_scheduler.LambdaLR:
     """Cosine decay of every group's learning rate from its peak to `floor` × peak over `steps`."""
-    import math
-
-    return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, steps, final=floor))
 
 
 def _make_module(task: nn.Module, label: str, run_labels: Sequence[str], log_every: int, steps: int):

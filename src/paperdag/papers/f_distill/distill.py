@@ -15,7 +15,6 @@ the fake score and discriminator (the 5:1 schedule).
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from paperdag.nn import BatchedMLP
 from paperdag.papers.f_distill.divergences import bin_normalise, density_ratio, normalised_weights
 from paperdag.papers.f_distill.edm import edm_weight, karras_grid, sample_grid_indices, time_bins
 from paperdag.seeding import step_generator
+from paperdag.training import LR_SHAPES, lr_factor
 
 EVAL_STREAM_STEP = 10**7  # step index reserved for the fixed evaluation latents
 
@@ -260,16 +260,10 @@ class DistillTask(nn.Module):
 def student_lr_factor(c: DistillConfig, done: int) -> float:
     """The student's lr as a fraction of `lr_student` for its update after `done` updates: a linear warm-up
     over `student_lr_warmup` updates, then constant, or a cosine or linear decay from 1 to `student_lr_final`
-    at the last update."""
-    if c.student_lr_schedule not in ("constant", "cosine", "linear"):
+    at the last update (`paperdag.training.lr_factor`)."""
+    if c.student_lr_schedule not in LR_SHAPES:
         raise ValueError(f"student_lr_schedule: {c.student_lr_schedule!r}")
-    if done < c.student_lr_warmup:
-        return (done + 1) / c.student_lr_warmup
-    if c.student_lr_schedule == "constant":
-        return 1.0
-    t = min(done - c.student_lr_warmup, c.student_steps) / max(c.student_steps - c.student_lr_warmup, 1)
-    shape = 0.5 * (1 + math.cos(math.pi * min(t, 1.0))) if c.student_lr_schedule == "cosine" else 1.0 - min(t, 1.0)
-    return c.student_lr_final + (1.0 - c.student_lr_final) * shape
+    return lr_factor(done, c.student_steps, c.student_lr_warmup, c.student_lr_final, c.student_lr_schedule)
 
 
 def distill_config(shared: dict[str, Any], task: dict[str, Any], data_dim: int, **fixed: Any) -> DistillConfig:

@@ -11,18 +11,11 @@ scheduled learning rate). Coupled L2 is not here: it is a loss term (see `experi
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 
 import torch
 
-
-def lr_factor(step: int, total: int, warmup: int, final_frac: float) -> float:
-    """Schedule multiplier at `step` (0-based): linear warm-up to 1, then cosine to `final_frac`."""
-    if warmup > 0 and step < warmup:
-        return (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return final_frac + (1.0 - final_frac) * 0.5 * (1.0 + math.cos(math.pi * progress))
+from paperdag.training import lr_factor
 
 
 class BatchedAdamW(torch.optim.Optimizer):
