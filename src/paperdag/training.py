@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -69,7 +70,6 @@ def _lightning():
     """Lightning, imported on first use (it costs seconds); the first import's time is logged
     (`imported Lightning in … s`), for the import share in results/benchmarks/summary.md."""
     import sys
-    import time
 
     first = "lightning" not in sys.modules
     start = time.perf_counter()
@@ -96,11 +96,16 @@ class _StepIndex(torch.utils.data.Dataset):
 class History(list):
     """The logged (step, per-model training losses) of a run, and in `.validation` the logged
     (step, per-model validation metric) of a task that defines `validation_metric()`: the
-    training curves a report draws and a convergence gate reads."""
+    training curves a report draws and a convergence gate reads.
 
-    def __init__(self, losses=(), validation=()) -> None:
+    `loop_seconds` and `loop_steps` are the wall time of Lightning's training loop and the optimiser
+    steps it ran in this process (a resumed run counts only its own): a throughput measure that leaves
+    out the one-time cost of importing Lightning and building the Trainer (None where not measured)."""
+
+    def __init__(self, losses=(), validation=(), loop_seconds: float | None = None, loop_steps: int | None = None) -> None:
         super().__init__(losses)
         self.validation: list[tuple[int, list[float]]] = list(validation)
+        self.loop_seconds, self.loop_steps = loop_seconds, loop_steps
 
     def curve(self, k: int) -> dict[str, list[float]]:
         """Model k's curves, as stored in its metrics.json (`paperdag.curves`)."""
@@ -141,6 +146,10 @@ def _make_module(task: nn.Module, label: str, run_labels: Sequence[str], log_eve
             self.loss_history: list[tuple[int, list[float]]] = []
             self.val_history: list[tuple[int, list[float]]] = []
             self.stopped_early = False
+            self.first_step = 0  # the step training (re)starts at: a resumed run's loop counts from there
+
+        def on_train_start(self) -> None:
+            self.first_step = int(self.global_step)
 
         def training_step(self, batch, batch_idx):
             step = int(self.global_step)
@@ -239,8 +248,10 @@ def fit(
         num_sanity_val_steps=0, deterministic=DETERMINISTIC, callbacks=callbacks, plugins=plugins or None,
     )
     loader = torch.utils.data.DataLoader(_StepIndex(steps), batch_size=None, shuffle=False)
+    started = time.perf_counter()
     trainer.fit(module, loader, ckpt_path=resume, weights_only=True) if resume else trainer.fit(module, loader)
+    loop_seconds = time.perf_counter() - started
     if trainer.global_step < steps and not module.stopped_early:  # Lightning returns normally after SIGTERM
         raise TrainingInterrupted(f"{label}: training stopped at step {trainer.global_step} of {steps}")
     task.to("cpu")
-    return History(module.loss_history, module.val_history)
+    return History(module.loss_history, module.val_history, loop_seconds, trainer.global_step - module.first_step)

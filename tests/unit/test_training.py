@@ -1,4 +1,4 @@
-"""The shared training loop: resume gives the uninterrupted result; divergence is named."""
+"""The shared training loop: resume gives the uninterrupted result and counts its own steps; divergence is named."""
 from __future__ import annotations
 
 import pytest
@@ -32,12 +32,14 @@ class Regression(nn.Module):
 
 def test_resume_from_checkpoint_matches_uninterrupted(tmp_path):
     full = Regression()
-    fit(full, steps=40, label="full", run_labels=["a", "b"])
+    history = fit(full, steps=40, label="full", run_labels=["a", "b"])
+    assert history.loop_steps == 40 and history.loop_seconds > 0
     part = Regression()
     fit(part, steps=20, label="part", run_labels=["a", "b"], checkpoint_dir=tmp_path, checkpoint_every=10)
     assert (tmp_path / "last.ckpt").exists()
     resumed = Regression()
-    fit(resumed, steps=40, label="resumed", run_labels=["a", "b"], checkpoint_dir=tmp_path, checkpoint_every=10)
+    history = fit(resumed, steps=40, label="resumed", run_labels=["a", "b"], checkpoint_dir=tmp_path, checkpoint_every=10)
+    assert history.loop_steps == 20  # the loop's throughput counts only the steps this process ran
     for p_full, p_res in zip(full.state_dict().values(), resumed.state_dict().values()):
         torch.testing.assert_close(p_full, p_res, rtol=0, atol=0)
 

@@ -176,6 +176,9 @@ def run_ensemble(source: Source, specs: Sequence[ModelSpec], *, width: int, batc
     On a GPU (`accelerator="gpu"`) data are still drawn on the CPU, so every device sees the
     same token stream; MFU is then measured against the GPU's own float32 matmul peak
     (`peak`: matmul size per device and measuring time; measured once per process).
+    MFU and tokens/s are over the training loop's wall time (`train_loop_s`, PaLM's throughput
+    convention); `ensemble_wall_s` also holds the set-up, the Lightning import included where this
+    ensemble is the process's first.
     """
     gpt = GPTConfig(vocab=source.vocab, context=arch["context"], width=width, layers=arch["layers"],
                     head_dim=arch["head_dim"], init_std=arch["init_std"], residual_init_scaled=arch["residual_init_scaled"])
@@ -199,7 +202,11 @@ def run_ensemble(source: Source, specs: Sequence[ModelSpec], *, width: int, batc
     wall = time.perf_counter() - t0
     task.to(device)  # `fit` hands the task back on the CPU; evaluate where it trained
     trained_tokens = steps * batch * gpt.context
-    flops = train_flops_per_token(gpt) * trained_tokens * len(specs)
+    # throughput and MFU over the training loop this process ran (steps resumed from a checkpoint are not
+    # in it), without the one-time Lightning import and Trainer set-up that `wall` also holds
+    loop_tokens_per_model = history.loop_steps * batch * gpt.context
+    loop_flops = train_flops_per_token(gpt) * loop_tokens_per_model * len(specs)
+    loop_s = history.loop_seconds if history.loop_steps else math.nan  # a run resumed at its end trained nothing here
     losses = {name: evaluate(task.model, data) for name, data in eval_sets(source, n_eval_seqs, gpt.context, eval_seed).items()}
     ent = source.entropies()
     P = n_params(gpt)
@@ -215,8 +222,10 @@ def run_ensemble(source: Source, specs: Sequence[ModelSpec], *, width: int, batc
             "val_loss": float(losses["val"][i]), "test_loss": float(losses["test"][i]), "train_loss": float(train_loss[i]),
             "diverged": diverged, "entropy_rate": ent["entropy_rate"], "order1_entropy": ent["order1_entropy"],
             "test_excess": float(losses["test"][i]) - ent["entropy_rate"],
-            "ensemble_size": len(specs), "ensemble_wall_s": wall, "ensemble_tokens_per_s": trained_tokens * len(specs) / wall,
-            "matmul_peak_gflops": peak_flops / 1e9, "mfu": flops / wall / peak_flops, "threads": threads, "device": device,
+            "ensemble_size": len(specs), "ensemble_wall_s": wall, "train_loop_s": history.loop_seconds,
+            "ensemble_tokens_per_s": loop_tokens_per_model * len(specs) / loop_s,
+            "matmul_peak_gflops": peak_flops / 1e9, "mfu": loop_flops / loop_s / peak_flops,
+            "threads": threads, "device": device,
             "curve": history.curve(i),  # logged pre-update batch losses (train_loss); no validation curve
             "settings": {**asdict(spec), "source": source.name, "vocab": source.vocab, "arch": dict(arch), "width": width,
                          "batch": batch, "regime": regime, "epochs": epochs, "tokens": tokens, "steps": steps,
