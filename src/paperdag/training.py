@@ -167,10 +167,13 @@ def _make_module(task: nn.Module, label: str, run_labels: Sequence[str], log_eve
                         self.val_history.append((step, [round(float(v), 6) for v in validate()]))
             return losses.sum()
 
-        def on_train_batch_end(self, outputs, batch, batch_idx):
+        def optimizer_step(self, epoch, batch_idx, optimizer, optimizer_closure=None):
+            super().optimizer_step(epoch, batch_idx, optimizer, optimizer_closure)
             after_step = getattr(self.task, "after_step", None)
-            if after_step is not None:  # e.g. clamp ICNN weights after each optimiser step
+            if after_step is not None:  # e.g. clamp ICNN weights: before any callback saves a checkpoint
                 after_step()
+
+        def on_train_batch_end(self, outputs, batch, batch_idx):
             should_stop = getattr(self.task, "should_stop", None)
             if should_stop is not None and should_stop():  # early stopping decided by the task
                 self.stopped_early = True

@@ -13,11 +13,18 @@ from paperdag.training import DivergenceError, fit
 class Regression(nn.Module):
     """Two seeds of a tiny MLP regressing sin(x); minibatches drawn per (seed, step)."""
 
-    def __init__(self, blow_up_at: int | None = None) -> None:
+    def __init__(self, blow_up_at: int | None = None, clamp: bool = False) -> None:
         super().__init__()
         self.seeds = [0, 1]
         self.net = BatchedMLP(self.seeds, [1, 16, 1])
         self.blow_up_at = blow_up_at
+        if clamp:  # a projection after each optimiser step, as the ICNN baselines' convexify
+            self.after_step = self._clamp_weights
+
+    def _clamp_weights(self) -> None:
+        with torch.no_grad():
+            for p in self.net.parameters():
+                p.clamp_(min=0.0)
 
     def training_loss(self, step: int) -> torch.Tensor:
         x = torch.stack([torch.randn(32, 1, generator=step_generator(s, step)) for s in self.seeds])
@@ -30,14 +37,15 @@ class Regression(nn.Module):
         return torch.optim.Adam(self.parameters(), lr=1e-2)
 
 
-def test_resume_from_checkpoint_matches_uninterrupted(tmp_path):
-    full = Regression()
+@pytest.mark.parametrize("clamp", [False, True], ids=["plain", "projected-after-each-step"])
+def test_resume_from_checkpoint_matches_uninterrupted(tmp_path, clamp):
+    full = Regression(clamp=clamp)
     history = fit(full, steps=40, label="full", run_labels=["a", "b"])
     assert history.loop_steps == 40 and history.loop_seconds > 0
-    part = Regression()
+    part = Regression(clamp=clamp)
     fit(part, steps=20, label="part", run_labels=["a", "b"], checkpoint_dir=tmp_path, checkpoint_every=10)
     assert (tmp_path / "last.ckpt").exists()
-    resumed = Regression()
+    resumed = Regression(clamp=clamp)
     history = fit(resumed, steps=40, label="resumed", run_labels=["a", "b"], checkpoint_dir=tmp_path, checkpoint_every=10)
     assert history.loop_steps == 20  # the loop's throughput counts only the steps this process ran
     for p_full, p_res in zip(full.state_dict().values(), resumed.state_dict().values()):
