@@ -12,12 +12,21 @@ This module is light (no torch, no pandas): the workflow imports it to build the
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 REPORT_STAGE = "report"
+TABLE_FORMATS = ("csv", "md", "tex")  # what paperdag.tables.write_table writes
+FIGURE_FORMATS = ("png", "pdf")  # what paperdag.figures.save_figure writes
+
+
+def report_outputs(tables: Iterable[str], figures: Iterable[str]) -> list[str]:
+    """A report stage's outputs, relative to the paper's folder: claims.json, then every table
+    and every figure in each of the formats the writers produce."""
+    return (["claims.json"] + [f"tables/{t}.{ext}" for t in tables for ext in TABLE_FORMATS]
+            + [f"figures/{f}.{ext}" for f in figures for ext in FIGURE_FORMATS])
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,17 @@ def test_monge_gap_statement_follows_lambda_and_runs_are_selected_by_it() -> Non
         claims["mg_beats_mlp"].evaluate(runs)
     runs.loc[0, "settings.method.monge_gap"] = 0.5
     assert claims["mg_beats_mlp"].evaluate(runs).passed
+
+
+def test_report_outputs_name_what_the_writers_write(tmp_path: Path) -> None:
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from paperdag.figures import save_figure
+    from paperdag.tables import write_table
+
+    written = write_table(pd.DataFrame({"a": [1.0]}), tmp_path / "tables" / "t")
+    written += save_figure(plt.figure(), tmp_path / "figures" / "f")
+    declared = contract.report_outputs(["t"], ["f"])
+    assert declared[0] == "claims.json"
+    assert sorted(declared[1:]) == sorted(str(p.relative_to(tmp_path)) for p in written)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paperdag.contract import Stage
+from paperdag.contract import Stage, report_outputs
 
 RUN = "runs/{dataset}/{method}/beta{beta}/seed{seed}/metrics.json"
 GEN_STUDY = "runs/gen_study/networks.json"
@@ -64,11 +64,7 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
     if stage == "gen_study":
         return [GEN_STUDY]
     if stage == "report":
-        return (
-            ["claims.json"]
-            + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")]
-            + [f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
-        )
+        return report_outputs(TABLES, FIGURES)
     raise KeyError(stage)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paperdag.contract import Stage
+from paperdag.contract import Stage, report_outputs
 
 RUN = "runs/{task}/{init}/{div}/seed{seed}/metrics.json"
 TABLES = ["metrics_final", "paired_vs_rkl", "trajectories", "floors", "ablation"]
@@ -74,11 +74,7 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
     if stage == "report":
         figures = [f for f in FIGURES if f != "digits_samples" or "digits" in tasks(cfg)]
         figures = [f for f in figures if f != "ablation" or ablation_files(cfg)]
-        return (
-            ["claims.json"]
-            + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")]
-            + [f"figures/{f}.{ext}" for f in figures for ext in ("png", "pdf")]
-        )
+        return report_outputs(TABLES, figures)
     raise KeyError(stage)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paperdag.contract import Stage
+from paperdag.contract import Stage, report_outputs
 
 TRAINED_RUN = "trained/{manifold}/{kind}/seed{seed}/metrics.json"
 TRAINED_CURVES = "trained/{manifold}/{kind}/curves.npz"
@@ -112,11 +112,7 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
             [] if by_hand else _figure5_files(cfg, "{kind}")
         )
     if stage == "report":
-        return (
-            ["claims.json"]
-            + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")]
-            + [f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
-        )
+        return report_outputs(TABLES, FIGURES)
     raise KeyError(stage)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paperdag.contract import Stage
+from paperdag.contract import Stage, report_outputs
 
 SIM_RUN = "runs/sim/{panel}/d{d}_m{m}/gamma{gamma}/metrics.json"
 DIGITS_RUN = "runs/digits/{dataset}/{generator}/m{m}_g{gamma}/seed{seed}/metrics.json"
@@ -117,8 +117,7 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
     if stage == "report":
         tables = list(TABLES) + (list(DIGITS_TABLES) if cfg["digits"]["datasets"] else [])
         figures = list(FIGURES) + (list(DIGITS_FIGURES) if cfg["digits"]["datasets"] else [])
-        return (["claims.json"] + [f"tables/{t}.{ext}" for t in tables for ext in ("csv", "md", "tex")]
-                + [f"figures/{f}.{ext}" for f in figures for ext in ("png", "pdf")])
+        return report_outputs(tables, figures)
     raise KeyError(stage)
 
 

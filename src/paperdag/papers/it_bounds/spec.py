@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paperdag.contract import Stage
+from paperdag.contract import Stage, report_outputs
 
 BOUNDS_RUN = "runs/bounds/{arch}/d{d}/n{n}/metrics.json"
 SDPI_CHANNELS = ("dropout", "dropconnect", "noise", "refined")
@@ -55,8 +55,7 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
         return [CROSSCHECK_RUN]
     if stage == "report":
         tables = TABLES + (("crosscheck",) if cfg["crosscheck"]["enabled"] else ())
-        return (["claims.json"] + [f"tables/{t}.{ext}" for t in tables for ext in ("csv", "md", "tex")]
-                + [f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")])
+        return report_outputs(tables, FIGURES)
     raise KeyError(stage)
 
 

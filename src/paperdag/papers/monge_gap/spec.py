@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paperdag.contract import Stage
+from paperdag.contract import Stage, report_outputs
 
 RUN = "runs/{benchmark}/d{dim}/{method}/seed{seed}/metrics.json"
 MAPS2D = "maps2d/maps.npz"
@@ -39,8 +39,7 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
     if stage == "maps2d":
         return [MAPS2D]
     if stage == "report":
-        return ["claims.json"] + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")] + [
-            f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
+        return report_outputs(TABLES, FIGURES)
     raise KeyError(stage)
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from paperdag.contract import Stage
+from paperdag.contract import Stage, report_outputs
 
 SWEEP = "runs/sweep/{source}/d{width}/lr{lr}/seed{seed}/metrics.json"
 # The LRs a sweep adds beyond its base grid (and their runs) are found while it runs: they go
@@ -154,8 +154,7 @@ def outputs(cfg: dict[str, Any], stage: str, wildcards: dict[str, str]) -> list[
     if stage == "tokenize":
         return token_files("{source}")
     if stage == "report":
-        return (["claims.json"] + [f"tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")]
-                + [f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")])
+        return report_outputs(TABLES, FIGURES)
     if stage == "train":
         return [f for u in cfg["jobs"][wildcards["job"]] for f in unit_files(cfg, u)]
     raise KeyError(stage)
