@@ -1,7 +1,8 @@
 """What the f-distill jobs are, where they write, and which settings each depends on.
 
 Light on purpose (no torch): the Snakefile imports it to build the DAG.
-- `toy`: one job per student start (`init`), every divergence × seed batched in one model;
+- `toy`: one job per student start (`init`), every divergence × seed batched in one model, and per seed the
+  teacher's Heun samples and a direct Sinkhorn fit of the students' generator (`reference`) in every run;
 - `toy_ablation`: the paper's ablation of its two normalisations, one divergence, normal start, one job;
 - `digits_prep`: the digits teacher, the digits classifier (for FD-digits) and the real data's
   feature statistics (Inception and classifier), the

@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from paperdag.curves import tail_delta
 from paperdag.papers.f_distill.distill import Discriminator, DistillConfig, DistillTask, SharedTeacher, distill_config, slots
 from paperdag.papers.f_distill.edm import Denoiser, DenoiserTask, MixtureTeacher
+from paperdag.papers.f_distill.reference import DirectFit, Sampler, teacher_samples
 from paperdag.papers.f_distill.toy import (
     SkewedStart,
     ToyEvaluator,
@@ -73,7 +75,7 @@ ABLATION = {"no_bin": (False, True), "no_h": (True, False), "none": (False, Fals
 def toy(job: Job) -> None:
     """Distil the 2-D mixture teacher with every divergence and seed of one student start."""
     names, _ = slots(job.cfg["toy"]["divergences"], list(job.cfg["seeds"]))
-    _distil_toy(job, "toy", job.cfg["init"], names, names, None)
+    _distil_toy(job, "toy", job.cfg["init"], names, names, None, references=True)
 
 
 def toy_ablation(job: Job) -> None:
@@ -88,10 +90,17 @@ def toy_ablation(job: Job) -> None:
 
 
 def _distil_toy(
-    job: Job, task_name: str, init: str, names: list[str], labels: list[str], norms: list[tuple[bool, bool]] | None
+    job: Job,
+    task_name: str,
+    init: str,
+    names: list[str],
+    labels: list[str],
+    norms: list[tuple[bool, bool]] | None,
+    references: bool = False,
 ) -> None:
     """The toy body: `names` are each slot's divergence, `labels` its run's name, `norms` its normalisations
-    (None: both on). Slots are divergence-major, then seed, like the job's outputs."""
+    (None: both on). Slots are divergence-major, then seed, like the job's outputs. `references`: also measure
+    the teacher's Heun samples and the direct fit (`reference`), per seed, into every run (`teacher_*`, `direct_*`)."""
     t0 = time.perf_counter()
     cfg, tc = job.cfg, job.cfg["toy"]
     seeds = list(cfg["seeds"])
@@ -135,9 +144,10 @@ def _distil_toy(
     )
 
     samples = task.samples(tc["n_eval"])
-    final_eval = ToyEvaluator(
+    final_evaluator = ToyEvaluator(
         means, weights, reference, k=tc["knn_k"], sinkhorn_blur=tc["sinkhorn_blur"], n_sinkhorn=tc["n_sinkhorn"]
-    )(samples)
+    )
+    final_eval = final_evaluator(samples)
     task.trajectory[-1] = torch.stack([final_eval[m].float() for m in TOY_METRICS], 1)
     final = {m: v.double().numpy() for m, v in final_eval.items()}
     # the mode-coverage claims' negative control: the same students collapsed onto their heaviest modes
@@ -147,6 +157,10 @@ def _distil_toy(
     )
     final.update({f"collapsed_{m}": control[m].double().numpy() for m in ("fd", "tv", "recall", "coverage")})
     floors = {s: floor_metrics(means, weights, tc["std"], tc["n_eval"], s, tc["knn_k"]) for s in seeds}
+    ref_samples: dict[str, np.ndarray] = {}
+    if references:
+        refs, ref_samples = _toy_references(job, teacher, real, evaluator, final_evaluator, dc, eval_steps)
+        floors = {s: {**floors[s], **refs[s]} for s in seeds}
     settings = {"loop": dataclasses.asdict(dc), "toy": tc}
     if norms is not None:  # the ablation: every run records each slot's divergence and normalisations by value
         per_slot = {lab: {"h": n, "bin": b, "batch_h": h} for lab, n, (b, h) in zip(labels, names, norms)}
@@ -176,7 +190,47 @@ def _distil_toy(
                 seeds=np.array(slot_seeds),
                 reference=reference[:1000].numpy(),
                 means=means.numpy(),
+                **ref_samples,
             )
+
+
+def _toy_references(
+    job: Job,
+    teacher: torch.nn.Module,
+    real: Sampler,
+    evaluator: ToyEvaluator,
+    final_evaluator: ToyEvaluator,
+    dc: DistillConfig,
+    eval_steps: list[int],
+) -> tuple[dict[int, dict[str, float]], dict[str, np.ndarray]]:
+    """Per seed: the teacher reference's final metrics (`teacher_*`) and the direct fit's (`direct_*`, and
+    `direct_tail_<metric>`: its change over the last fifth of training), by the students' evaluators; and the
+    first 1000 samples of each per seed (`teacher`, `direct`: seeds in config order) for the figures."""
+    tc, seeds = job.cfg["toy"], list(job.cfg["seeds"])
+    x_teacher = teacher_samples(
+        teacher, seeds, tc["n_eval"], 2, tc["teacher_sampler_steps"], tc["sigma_min"], tc["teacher_sampler_sigma_max"]
+    )
+    df = tc["direct_fit"]
+    fitted = DirectFit(dc, seeds, tc["hidden"], real, df["batch"], df["blur"], evaluator, eval_steps, tc["n_eval"], TOY_METRICS)
+    history = fit(
+        fitted,
+        steps=dc.student_steps,
+        label=f"{job.label} direct-fit",
+        run_labels=[f"direct/seed{s}" for s in seeds],
+        accelerator=job.accelerator(),
+    )
+    x_direct = fitted.samples(tc["n_eval"]).cpu()
+    direct = final_evaluator(x_direct)
+    fitted.trajectory[-1] = torch.stack([direct[m].float() for m in TOY_METRICS], 1)
+    traj = fitted.trajectory.double().numpy()
+    teacher_eval = final_evaluator(x_teacher)
+    out: dict[int, dict[str, float]] = {}
+    for i, s in enumerate(seeds):
+        out[s] = {f"teacher_{m}": float(v[i]) for m, v in teacher_eval.items()}
+        out[s].update({f"direct_{m}": float(v[i]) for m, v in direct.items()})
+        out[s].update({f"direct_tail_{m}": tail_delta(eval_steps, traj[:, i, k]) for k, m in enumerate(TOY_METRICS)})
+        out[s]["direct_loss_first"], out[s]["direct_loss_last"] = history[0][1][i], history[-1][1][i]
+    return out, {"teacher": x_teacher[:, :1000].numpy(), "direct": x_direct[:, :1000].numpy()}
 
 
 def _train_toy_teacher(job: Job, means, weights, tc: dict[str, Any], dc: DistillConfig) -> Denoiser:

@@ -19,8 +19,29 @@ def _present(runs: pd.DataFrame) -> list[str]:
     return [m for m in METRICS if m in runs and runs[m].notna().any()]
 
 
+# The references measured beside the students, as pseudo-divergences of the final table: each run carries its
+# seed's values as `<prefix>_<metric>` (the same metrics, the same n as the students).
+REFERENCES = {"teacher": "teacher", "direct": "direct_fit", "floor": "data_vs_data"}
+
+
+def reference_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """One pseudo-run per (task, init, seed) and reference of `REFERENCES` present: the teacher's multi-step
+    samples, the direct fit of the students' generator (toy) and the data-vs-data floor, named as divergences."""
+    out = []
+    for prefix, label in REFERENCES.items():
+        cols = {f"{prefix}_{m}": m for m in METRICS if f"{prefix}_{m}" in runs}
+        if not cols:
+            continue
+        own = runs[runs["task"] != "toy_ablation"]  # the ablation's runs repeat the main toy job's floors
+        ref = own.groupby(["task", "init", "seed"])[list(cols)].first().dropna(how="all").reset_index()
+        out.append(ref.rename(columns=cols).assign(divergence=label))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["task", "init", "divergence", "seed"])
+
+
 def final_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean ± sd over seeds of every final metric, per (task, init, divergence)."""
+    """Mean ± sd over seeds of every final metric, per (task, init, divergence), then the references'
+    (`reference_runs`) of the same metrics."""
+    runs = pd.concat([runs, reference_runs(runs)], ignore_index=True)
     long = runs.melt(id_vars=["task", "init", "divergence", "seed"], value_vars=_present(runs), var_name="metric").dropna()
     g = long.groupby(["task", "init", "metric", "divergence"])["value"]
     return g.agg(mean="mean", sd="std", n="count").reset_index()
@@ -71,8 +92,9 @@ def trajectory_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def floor_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """The data-vs-data floors (every task) and the digits teacher's multi-step reference, per task and seed."""
-    cols = [c for c in runs if c.startswith(("floor_", "teacher_"))]
+    """The data-vs-data floors (every task), the teacher's multi-step reference and the toy's direct fit
+    (with its loss and its metrics' change over the last fifth of training), per task and seed."""
+    cols = [c for c in runs if c.startswith(("floor_", "teacher_", "direct_"))]
     return runs.groupby(["task", "seed"])[cols].first().dropna(how="all").reset_index()
 
 
@@ -144,6 +166,9 @@ def ablation_figure(runs: pd.DataFrame, job: Job, figs: Path) -> None:
     save_figure(fig, figs / "ablation")
 
 
+TOY_SAMPLE_REFERENCES = {"teacher": "teacher (Heun)", "direct": "direct fit (Sinkhorn)"}  # arrays of the toy samples file
+
+
 def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -166,10 +191,12 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
         p for p in job.inputs if Path(p).name.startswith("toy_") and p.endswith(".npz") and Path(p).stem != "toy_ablation"
     )
     inits = [Path(p).stem.removeprefix("toy_") for p in toy_files]
+    refs = [r for r in TOY_SAMPLE_REFERENCES if any(r in np.load(p) for p in toy_files)]
+    cols = len(order) + len(refs)
     fig, axes = plt.subplots(
         max(1, len(toy_files)),
-        len(order),
-        figsize=(2.2 * len(order), 2.2 * max(1, len(toy_files))),
+        cols,
+        figsize=(2.2 * cols, 2.2 * max(1, len(toy_files))),
         squeeze=False,
         sharex=True,
         sharey=True,
@@ -184,6 +211,13 @@ def summarize(runs: pd.DataFrame, paper_dir: Path, job: Job) -> None:
                 i = [k for k, (n, s) in enumerate(zip(names, seeds)) if n == div and s == min(seeds)][0]
                 ax.scatter(*data["samples"][i].T, s=1, c="C0")
             ax.set_title(f"{NAMES[div]} ({init})", fontsize=7)
+            ax.set_aspect("equal")
+        for col, ref in enumerate(refs, start=len(order)):  # the references' samples of the first seed
+            ax = axes[row, col]
+            ax.scatter(*data["reference"].T, s=1, c="0.8")
+            if ref in data:
+                ax.scatter(*data[ref][0].T, s=1, c="C1")
+            ax.set_title(TOY_SAMPLE_REFERENCES[ref], fontsize=7)
             ax.set_aspect("equal")
     save_figure(fig, figs / "toy_samples")
 
