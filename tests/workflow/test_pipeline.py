@@ -63,17 +63,10 @@ def test_smoke_run_outputs(smoke_project):
     assert "| monge_gap |" in summary and "| **all** |" in summary and "-minute goal" in summary
 
 
-def test_nothing_to_do_after_a_run_and_fast(smoke_project):
-    """A no-op dry run costs little beyond Snakemake's own start-up, which depends on the machine
-    (its SLURM plugin queries `scontrol` on import, about 10 s where no controller answers)."""
-    start = time.perf_counter()
-    snakemake(smoke_project, "--version")
-    startup = time.perf_counter() - start
-    start = time.perf_counter()
+def test_nothing_to_do_after_a_run(smoke_project):
+    """After a run, a dry run finds nothing stale (its cost is measured by tools/bench/dag_build.py)."""
     proc = snakemake(smoke_project, "-n", "--config", "scale=smoke")
-    elapsed = time.perf_counter() - start
     assert "Nothing to be done" in proc.stdout + proc.stderr
-    assert elapsed - startup < 8, f"no-op dry run took {elapsed:.1f} s ({startup:.1f} s of it Snakemake's start-up)"
 
 
 def test_hyperparameter_change_reruns_only_that_method(smoke_project, tmp_path):
