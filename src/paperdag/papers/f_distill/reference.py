@@ -3,7 +3,7 @@
 - the teacher reference: the analytic-score teacher's own multi-step samples, drawn by EDM's Heun sampler
   (`edm.heun_sample`, the sampler of the digits teacher reference). It checks that the teacher is the data
   distribution: its precision and recall should sit at the data-vs-data floor.
-- the direct fit: the students' generator (`paperdag.nn.BatchedMLP` z → x, the same hidden sizes, latent_dim
+- the direct fit: the students' generator (`toy.one_step_generator` z → x, the same hidden sizes, latent_dim
   and seeds, hence the same initial weights) trained directly on data samples with the Sinkhorn divergence
   (`paperdag.sinkhorn`). Our choice of its optimisation, to match the students': as many updates as a student
   gets (`student_steps`), the students' lr, AdamW weight decay and lr schedule (cosine to 0 at default scale),
@@ -19,9 +19,9 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from paperdag.nn import BatchedMLP
 from paperdag.papers.f_distill.distill import EVAL_STREAM_STEP, DistillConfig, student_lr_factor
 from paperdag.papers.f_distill.edm import heun_sample
+from paperdag.papers.f_distill.toy import one_step_generator
 from paperdag.seeding import step_generator
 from paperdag.sinkhorn import sinkhorn_divergence
 
@@ -55,7 +55,7 @@ class DirectFit(nn.Module):
     ) -> None:
         super().__init__()
         self.cfg, self.seeds = cfg, list(seeds)
-        self.student = BatchedMLP(self.seeds, [cfg.latent_dim, *hidden, cfg.data_dim], activation=nn.functional.silu)
+        self.student = one_step_generator(self.seeds, cfg.latent_dim, hidden, cfg.data_dim)
         self.real_sampler, self.batch, self.blur = real_sampler, batch, blur
         self.evaluator, self.eval_steps, self.n_eval, self.metric_names = evaluator, list(eval_steps), n_eval, list(metric_names)
         shape = (len(self.eval_steps), len(self.seeds), len(self.metric_names))

@@ -21,6 +21,7 @@ from paperdag.papers.f_distill.toy import (
     collapsed,
     floor_metrics,
     mixture,
+    one_step_generator,
     sample_mixture,
 )
 from paperdag.runs import write_run
@@ -113,9 +114,7 @@ def _distil_toy(
     if tc["teacher"] == "mlp":  # the protocol's variant: an MLP denoiser trained on the data
         teacher = SharedTeacher(_train_toy_teacher(job, means, weights, tc, dc))
 
-    from paperdag.nn import BatchedMLP
-
-    student = BatchedMLP(slot_seeds, [tc["latent_dim"], *tc["hidden"], 2], activation=torch.nn.functional.silu)
+    student = one_step_generator(slot_seeds, tc["latent_dim"], tc["hidden"])
     if init == "skewed":
         fit(
             SkewedStart(student, slot_seeds, means, tc["skewed_modes"], tc["std"], tc["batch"], tc["pretrain_lr"]),

@@ -28,11 +28,11 @@ def reference_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """One pseudo-run per (task, init, seed) and reference of `REFERENCES` present: the teacher's multi-step
     samples, the direct fit of the students' generator (toy) and the data-vs-data floor, named as divergences."""
     out = []
+    own = runs[runs["task"] != "toy_ablation"]  # the ablation's runs repeat the main toy job's floors
     for prefix, label in REFERENCES.items():
         cols = {f"{prefix}_{m}": m for m in METRICS if f"{prefix}_{m}" in runs}
         if not cols:
             continue
-        own = runs[runs["task"] != "toy_ablation"]  # the ablation's runs repeat the main toy job's floors
         ref = own.groupby(["task", "init", "seed"])[list(cols)].first().dropna(how="all").reset_index()
         out.append(ref.rename(columns=cols).assign(divergence=label))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["task", "init", "divergence", "seed"])

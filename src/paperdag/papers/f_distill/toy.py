@@ -33,6 +33,12 @@ def sample_mixture(means: torch.Tensor, weights: torch.Tensor, std: float, n: in
     return means[k] + std * torch.randn(n, means.shape[1], generator=gen)
 
 
+def one_step_generator(seeds: Sequence[int], latent_dim: int, hidden: Sequence[int], dim: int = 2) -> BatchedMLP:
+    """The toy's one-step generator z → x, one model per seed: the distilled students and the direct-fit
+    reference both build it here, so the reference is the students' architecture and initial weights."""
+    return BatchedMLP(seeds, [latent_dim, *hidden, dim], activation=nn.functional.silu)
+
+
 def mode_histogram(x: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
     """Fraction of samples nearest to each mode; x: (M, N, 2) → (M, K)."""
     k = torch.cdist(x, means.expand(x.shape[0], *means.shape)).argmin(-1)
